@@ -1,0 +1,3 @@
+import Testing
+
+@Test("scaffold builds") func scaffold() { #expect(Bool(true)) }
