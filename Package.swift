@@ -68,15 +68,19 @@ let package = Package(
         // Thin service adapters: KV and Health.
         .target(
             name: "MicroStateServices",
-            dependencies: ["MicroStateRPC", "MicroStateWire", "MicroStateStore", logging] + nio,
+            dependencies: [
+                "MicroStateRPC", "MicroStateWire", "MicroStateStore", logging,
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ] + nio,
             swiftSettings: hotPath
         ),
         // Composition root as a library, so tests can start a real node on port 0.
         .target(
             name: "MicroStateNode",
             dependencies: [
-                "MicroStateServices", "MicroStateRPC", "MicroStateStore", "MicroStateLog", logging,
+                "MicroStateServices", "MicroStateRPC", "MicroStateStore", "MicroStateLog", "MicroStateWire", logging,
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ] + nio
         ),
         .executableTarget(

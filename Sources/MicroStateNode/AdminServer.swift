@@ -1,0 +1,131 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// The HTTP/1.1 admin port: `/healthz` (the process is up), `/readyz` (it serves traffic: recovery done,
+/// not shutting down) and `/metrics` (Prometheus text format 0.0.4).
+///
+/// Deliberately plain: GET only, small bounded requests, one response per request, keep-alive honoured.
+final class AdminServer: Sendable {
+    /// Requests with a body or headers larger than this are refused (NIO's decoder limits header size;
+    /// admin requests carry no body, so any body is rejected).
+    static let maxRequestBodyBytes = 0
+
+    struct Routes: Sendable {
+        var isReady: @Sendable () -> Bool
+        var metrics: @Sendable () -> String
+    }
+
+    private let routes: Routes
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let channel = NIOLockedValueBoxChannel()
+
+    init(routes: Routes, group: any EventLoopGroup, logger: Logger) {
+        self.routes = routes
+        self.group = group
+        self.logger = logger
+    }
+
+    func start(host: String, port: Int) async throws -> SocketAddress {
+        let routes = self.routes
+        let channel = try await ServerBootstrap(group: self.group)
+            .serverChannelOption(.backlog, value: 64)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(AdminHandler(routes: routes))
+                }
+            }
+            .bind(host: host, port: port)
+            .get()
+        self.channel.set(channel)
+        return channel.localAddress!
+    }
+
+    func stop() async {
+        try? await self.channel.get()?.close()
+    }
+}
+
+/// Holds the listening channel once bound.
+final class NIOLockedValueBoxChannel: @unchecked Sendable {
+    private let lock = NIOLock()
+    private var channel: (any Channel)?
+
+    func set(_ channel: any Channel) {
+        self.lock.withLock { self.channel = channel }
+    }
+
+    func get() -> (any Channel)? {
+        self.lock.withLock { self.channel }
+    }
+}
+
+private final class AdminHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let routes: AdminServer.Routes
+    private var head: HTTPRequestHead?
+    private var hasBody = false
+
+    init(routes: AdminServer.Routes) {
+        self.routes = routes
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch self.unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            self.hasBody = false
+        case .body:
+            self.hasBody = true
+        case .end:
+            guard let head = self.head else {
+                return
+            }
+            self.head = nil
+            let (status, contentType, body) = self.respond(to: head)
+            var headers = HTTPHeaders()
+            headers.add(name: "content-type", value: contentType)
+            headers.add(name: "content-length", value: String(body.utf8.count))
+            let keepAlive = head.isKeepAlive && !self.hasBody
+            headers.add(name: "connection", value: keepAlive ? "keep-alive" : "close")
+            let responseHead = HTTPResponseHead(version: head.version, status: status, headers: headers)
+            context.write(self.wrapOutboundOut(.head(responseHead)), promise: nil)
+            if head.method != .HEAD {
+                var buffer = context.channel.allocator.buffer(capacity: body.utf8.count)
+                buffer.writeString(body)
+                context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            }
+            let done = context.writeAndFlush(self.wrapOutboundOut(.end(nil)))
+            if !keepAlive {
+                done.whenComplete { [channel = context.channel] _ in channel.close(promise: nil) }
+            }
+        }
+    }
+
+    private func respond(to head: HTTPRequestHead) -> (HTTPResponseStatus, String, String) {
+        let text = "text/plain; charset=utf-8"
+        guard head.method == .GET || head.method == .HEAD else {
+            return (.methodNotAllowed, text, "only GET and HEAD are supported\n")
+        }
+        if self.hasBody {
+            return (.payloadTooLarge, text, "admin requests carry no body\n")
+        }
+        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+        switch path {
+        case "/healthz":
+            return (.ok, text, "ok\n")
+        case "/readyz":
+            return self.routes.isReady() ? (.ok, text, "ready\n") : (.serviceUnavailable, text, "not ready\n")
+        case "/metrics":
+            return (.ok, "text/plain; version=0.0.4; charset=utf-8", self.routes.metrics())
+        default:
+            return (.notFound, text, "not found; try /healthz, /readyz or /metrics\n")
+        }
+    }
+}

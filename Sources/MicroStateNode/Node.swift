@@ -1,0 +1,214 @@
+import Foundation
+import Logging
+import MicroStateLog
+import MicroStateRPC
+import MicroStateServices
+import MicroStateStore
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// One MicroStateDB node: recovers its store from the log, then serves gRPC and the admin port.
+///
+/// - Important: call `shutdown()` exactly once after a successful `start()`; it drains calls, closes the log
+///   (finishing queued appends) and stops the event loops.
+public final class Node: Sendable {
+    /// Where the node ended up listening.
+    public struct Addresses: Sendable {
+        public var grpc: SocketAddress
+        public var admin: SocketAddress?
+    }
+
+    public let configuration: NodeConfiguration
+    private let logger: Logger
+    private let group: MultiThreadedEventLoopGroup
+    public let metrics = MetricsRegistry()
+    private let state = NIOLockedValueBox(State())
+    /// Called once if the log fails (write or fsync error). The node can no longer make writes durable;
+    /// the executable logs and exits non-zero rather than serve with silently lost durability.
+    private let onFatalError: @Sendable (String) -> Void
+
+    private struct State {
+        var ready = false
+        var store: KVStore?
+        var wal: WriteAheadLog?
+        var server: RPCServer?
+        var admin: AdminServer?
+        var health: HealthService?
+        var sweeper: RepeatedTask?
+    }
+
+    public init(
+        configuration: NodeConfiguration,
+        logger: Logger,
+        onFatalError: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.logger = logger
+        self.onFatalError = onFatalError
+        let threads = configuration.threads > 0 ? configuration.threads : System.coreCount
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+    }
+
+    /// The store, once started (tests and the benchmark read it directly).
+    public var store: KVStore? {
+        self.state.withLockedValue { $0.store }
+    }
+
+    /// Recovers state from the data directory, then starts serving.
+    public func start() async throws -> Addresses {
+        let config = self.configuration
+        let started = ContinuousClock.now
+        var storeConfig = StoreConfiguration()
+        storeConfig.limits = config.limits
+        storeConfig.compactAfterRecords = config.compactAfterRecords
+        storeConfig.nodeID = config.nodeID
+
+        let store: KVStore
+        var wal: WriteAheadLog?
+        if config.durability == .memory {
+            store = KVStore(configuration: storeConfig, log: nil, clock: SystemStoreClock())
+        } else {
+            let adapter = WALStoreLog()
+            store = KVStore(configuration: storeConfig, log: adapter, clock: SystemStoreClock())
+            var logConfig = LogConfiguration(directory: config.dataDirectory, durability: config.durability)
+            logConfig.segmentBytes = config.segmentBytes
+            var replayed = 0
+            let opened = try WriteAheadLog.open(logConfig) { item in
+                switch item {
+                case .snapshot(let index, let payload):
+                    try store.restore(snapshot: payload, index: index)
+                case .record(let index, let payload):
+                    try store.replay(record: payload, index: index)
+                    replayed += 1
+                }
+            }
+            let fatal = self.onFatalError
+            let logger = self.logger
+            opened.onFatalError = { error in
+                logger.critical("write-ahead log failed; no further write can be made durable", metadata: [
+                    "error": "\(error)"
+                ])
+                fatal("\(error)")
+            }
+            adapter.attach(opened)
+            wal = opened
+            self.logger.info("recovered", metadata: [
+                "records": "\(replayed)", "revision": "\(store.durableRevision)",
+                "seconds": "\(ContinuousClock.now - started)", "data_dir": "\(config.dataDirectory)",
+            ])
+        }
+
+        let health = HealthService(services: [KVService.serviceName])
+        let router = RPCRouter()
+        KVService(store: store, nodeID: config.nodeID, logger: self.logger).register(with: router)
+        health.register(with: router)
+
+        self.declareMetrics(store: store, wal: wal)
+        var serverConfig = config.server
+        serverConfig.host = config.listenHost
+        serverConfig.port = config.listenPort
+        let metrics = self.metrics
+        let previousHook = serverConfig.onCallFinished
+        serverConfig.onCallFinished = { path, code, duration in
+            metrics.increment("microstatedb_grpc_server_handled_total", labels: [path, code.description])
+            metrics.observe(
+                "microstatedb_grpc_server_handling_seconds",
+                labels: [path],
+                Double(duration.nanoseconds) / 1e9
+            )
+            previousHook?(path, code, duration)
+        }
+        let server = RPCServer(configuration: serverConfig, router: router, group: self.group, logger: self.logger)
+        let grpcAddress = try await server.start()
+
+        var adminAddress: SocketAddress?
+        var admin: AdminServer?
+        if let adminHost = config.adminHost {
+            let routes = AdminServer.Routes(
+                isReady: { [state = self.state] in state.withLockedValue { $0.ready } },
+                metrics: { [metrics] in metrics.render() }
+            )
+            let server = AdminServer(routes: routes, group: self.group, logger: self.logger)
+            adminAddress = try await server.start(host: adminHost, port: config.adminPort)
+            admin = server
+        }
+
+        let sweeper = self.group.next().scheduleRepeatedTask(
+            initialDelay: config.ttlSweepInterval,
+            delay: config.ttlSweepInterval
+        ) { _ in
+            store.expireDue(nowMilliseconds: SystemStoreClock().nowMilliseconds())
+        }
+
+        self.state.withLockedValue {
+            $0.store = store
+            $0.wal = wal
+            $0.server = server
+            $0.admin = admin
+            $0.health = health
+            $0.sweeper = sweeper
+            $0.ready = true
+        }
+        return Addresses(grpc: grpcAddress, admin: adminAddress)
+    }
+
+    /// Graceful stop: not ready, health NOT_SERVING, GOAWAY and in-flight calls finish (up to the grace
+    /// period), then the log is closed after its queued appends and the loops stop.
+    public func shutdown() async {
+        let state = self.state.withLockedValue { state -> State in
+            state.ready = false
+            return state
+        }
+        state.health?.setAll(.notServing)
+        state.sweeper?.cancel()
+        await state.server?.shutdown()
+        state.health?.finishWatchers()
+        state.wal?.close()
+        await state.admin?.stop()
+        try? await self.group.shutdownGracefully()
+    }
+
+    private func declareMetrics(store: KVStore, wal: WriteAheadLog?) {
+        self.metrics.declareCounter(
+            "microstatedb_grpc_server_handled_total",
+            help: "gRPC calls completed, by method and status code.",
+            labels: ["grpc_method", "grpc_code"]
+        )
+        self.metrics.declareHistogram(
+            "microstatedb_grpc_server_handling_seconds",
+            help: "Time from a call's headers to its status, by method.",
+            labels: ["grpc_method"],
+            buckets: MetricsRegistry.latencyBuckets
+        )
+        let nodeID = self.configuration.nodeID
+        self.metrics.addCollector {
+            let storeMetrics = store.metrics
+            var samples = [
+                MetricsRegistry.Sample(name: "microstatedb_node_info", help: "Node identity.", value: Double(nodeID)),
+                .init(name: "microstatedb_store_revision", help: "Latest durable revision.", value: Double(store.durableRevision)),
+                .init(name: "microstatedb_store_compact_revision", help: "Oldest readable revision.", value: Double(store.compactRevision)),
+                .init(name: "microstatedb_store_keys", help: "Live keys.", value: Double(storeMetrics.keys)),
+                .init(name: "microstatedb_store_watchers", help: "Open watchers.", value: Double(storeMetrics.watchers)),
+            ]
+            if let wal {
+                let log = wal.metrics
+                samples += [
+                    .init(name: "microstatedb_wal_appended_records_total", help: "Records appended to the log.", type: "counter", value: Double(log.appendedRecords)),
+                    .init(name: "microstatedb_wal_appended_bytes_total", help: "Bytes appended to the log.", type: "counter", value: Double(log.appendedBytes)),
+                    .init(name: "microstatedb_wal_fsyncs_total", help: "fdatasync calls (group commits).", type: "counter", value: Double(log.fsyncs)),
+                    .init(name: "microstatedb_wal_fsync_seconds_total", help: "Time spent in fdatasync.", type: "counter", value: log.fsyncSecondsTotal),
+                    .init(name: "microstatedb_wal_segments", help: "Segment files on disk.", value: Double(log.segmentCount)),
+                ]
+            }
+            return samples
+        }
+    }
+}
+
+/// Wall-clock milliseconds for TTL deadlines (they must survive a restart, so not a monotonic clock).
+struct SystemStoreClock: StoreClock {
+    func nowMilliseconds() -> Int64 {
+        Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+    }
+}

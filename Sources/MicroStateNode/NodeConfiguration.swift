@@ -1,0 +1,36 @@
+import MicroStateLog
+import MicroStateRPC
+import MicroStateStore
+import NIOCore
+
+/// Everything `microstatedb serve` can be told, with the defaults DESIGN.md names.
+///
+/// The CLI fills it from flags; tests build it directly (port 0, a temp data dir).
+public struct NodeConfiguration: Sendable {
+    /// gRPC listen address; port 0 lets the OS pick (the chosen port is logged and returned by `start`).
+    public var listenHost = "127.0.0.1"
+    public var listenPort = 50051
+    /// HTTP/1.1 admin address (`/healthz`, `/readyz`, `/metrics`); nil disables it.
+    public var adminHost: String? = "127.0.0.1"
+    public var adminPort = 9464
+    /// Where the log segments and snapshots live.
+    public var dataDirectory = "./data"
+    /// fsync (default): acknowledged after fdatasync. os: after write(2). memory: no log at all.
+    public var durability: Durability = .fsync
+    /// Identifies this node in every ResponseHeader.
+    public var nodeID: UInt64 = 1
+    /// Write a snapshot and compact the log after this many records since the last snapshot.
+    public var compactAfterRecords = 100_000
+    /// The gRPC server's limits and timeouts (message size, streams, idle and handshake timeouts).
+    public var server = RPCServerConfiguration()
+    /// The store's limits (key and value sizes, txn ops, watchers, history retention, idempotency window).
+    public var limits = StoreLimits()
+    /// Log segment size.
+    public var segmentBytes = 64 << 20
+    /// How often expired TTL keys are swept (each expiry is a logged delete).
+    public var ttlSweepInterval: TimeAmount = .milliseconds(100)
+    /// Event-loop threads; 0 = one per core.
+    public var threads = 0
+
+    public init() {}
+}

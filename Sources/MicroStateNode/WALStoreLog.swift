@@ -1,0 +1,40 @@
+import MicroStateLog
+import MicroStateStore
+
+/// Adapts the write-ahead log to the store's log protocol. The store never imports the log module's
+/// file handling; this is the only place the two meet.
+///
+/// The store must exist before the log is opened (recovery replays into it) and the store takes its log at
+/// init, so `wal` is attached right after `WriteAheadLog.open` returns, before the store appends anything.
+final class WALStoreLog: StoreLog, @unchecked Sendable {
+    // Written once by `attach` before any append; read-only after (the node starts serving only then).
+    private var attached: WriteAheadLog?
+
+    init() {}
+
+    func attach(_ wal: WriteAheadLog) {
+        precondition(self.attached == nil, "log attached twice")
+        self.attached = wal
+    }
+
+    private var wal: WriteAheadLog {
+        guard let wal = self.attached else {
+            preconditionFailure("the store appended before the log finished recovery")
+        }
+        return wal
+    }
+
+    func append(_ payload: [UInt8], completion: @escaping @Sendable (Result<UInt64, any Error>) -> Void) -> UInt64 {
+        self.wal.append(payload) { result in
+            completion(result.mapError { $0 })
+        }
+    }
+
+    func writeSnapshot(index: UInt64, produce: (inout [UInt8]) throws -> Void) throws {
+        try self.wal.writeSnapshot(index: index) { sink in
+            var bytes: [UInt8] = []
+            try produce(&bytes)
+            try sink.write(bytes)
+        }
+    }
+}

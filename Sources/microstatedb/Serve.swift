@@ -1,0 +1,200 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MicroStateLog
+import MicroStateNode
+import NIOCore
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a node: recover from --data-dir, then serve gRPC on --listen and HTTP on --admin.",
+        discussion: """
+            The node logs one line naming its addresses once it serves. SIGTERM or SIGINT stop it gracefully:
+            health turns NOT_SERVING, GOAWAY is sent, calls in flight finish (up to --shutdown-grace-seconds),
+            queued log writes complete, and it exits 0. A failed write or fsync of the log stops it with exit
+            code 70: it never keeps serving writes it cannot make durable.
+            """
+    )
+
+    @Option(help: "gRPC listen address host:port (port 0 = any free port).")
+    var listen = "127.0.0.1:50051"
+
+    @Option(help: "Admin HTTP/1.1 address host:port for /healthz, /readyz, /metrics; 'off' disables it.")
+    var admin = "127.0.0.1:9464"
+
+    @Option(help: "Directory for log segments and snapshots (created if missing).")
+    var dataDir = "./data"
+
+    @Option(help: "fsync: ack after fdatasync (survives power loss). os: ack after write(2) (survives a process crash). memory: no log, state is lost on exit.")
+    var durability: Durability = .fsync
+
+    @Option(help: "Node identifier reported in every response header.")
+    var nodeId: UInt64 = 1
+
+    @Option(help: "Largest gRPC message accepted or sent, in bytes; larger ones fail with RESOURCE_EXHAUSTED.")
+    var maxMessageBytes = 4 * 1024 * 1024
+
+    @Option(help: "Largest key in bytes (INVALID_ARGUMENT beyond it).")
+    var maxKeyBytes = 4096
+
+    @Option(help: "Largest value in bytes (INVALID_ARGUMENT beyond it); keep it below --max-message-bytes.")
+    var maxValueBytes = 3 * 1024 * 1024
+
+    @Option(help: "Most operations in one Txn (compares + success + failure ops).")
+    var maxTxnOps = 128
+
+    @Option(help: "Concurrent HTTP/2 streams allowed per connection (SETTINGS_MAX_CONCURRENT_STREAMS).")
+    var maxConcurrentStreams = 1024
+
+    @Option(help: "Revisions of history kept for reads at past revisions and Watch replay; older ones are compacted.")
+    var historyRevisions = 100_000
+
+    @Option(help: "Snapshot the store and compact the log after this many records since the last snapshot.")
+    var compactAfter = 100_000
+
+    @Option(help: "Log segment file size in bytes before rolling to a new segment.")
+    var segmentBytes = 64 << 20
+
+    @Option(help: "Close a connection with no open streams after this many seconds.")
+    var idleTimeoutSeconds = 300
+
+    @Option(help: "Close a connection that has not completed the HTTP/2 preface after this many seconds.")
+    var handshakeTimeoutSeconds = 10
+
+    @Option(help: "On SIGTERM, wait this long for calls in flight before cancelling them.")
+    var shutdownGraceSeconds = 10
+
+    @Option(help: "Event-loop threads (0 = one per core).")
+    var threads = 0
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        var config = NodeConfiguration()
+        (config.listenHost, config.listenPort) = try parseAddress(self.listen, flag: "--listen")
+        if self.admin.lowercased() == "off" {
+            config.adminHost = nil
+        } else {
+            let (host, port) = try parseAddress(self.admin, flag: "--admin")
+            config.adminHost = host
+            config.adminPort = port
+        }
+        config.dataDirectory = self.dataDir
+        config.durability = self.durability
+        config.nodeID = self.nodeId
+        config.server.maxReceiveMessageBytes = self.maxMessageBytes
+        config.server.maxSendMessageBytes = self.maxMessageBytes
+        config.server.maxConcurrentStreams = self.maxConcurrentStreams
+        config.server.idleTimeout = .seconds(Int64(self.idleTimeoutSeconds))
+        config.server.handshakeTimeout = .seconds(Int64(self.handshakeTimeoutSeconds))
+        config.server.shutdownGracePeriod = .seconds(Int64(self.shutdownGraceSeconds))
+        config.limits.maxKeyBytes = self.maxKeyBytes
+        config.limits.maxValueBytes = self.maxValueBytes
+        config.limits.maxTxnOps = self.maxTxnOps
+        config.limits.historyRetentionRevisions = self.historyRevisions
+        config.compactAfterRecords = self.compactAfter
+        config.segmentBytes = self.segmentBytes
+        config.threads = self.threads
+
+        let level = self.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "microstatedb")
+
+        let node = Node(configuration: config, logger: logger) { _ in
+            // The log already said why; exit without a graceful shutdown, which would need the log.
+            exit(70)
+        }
+        let addresses: Node.Addresses
+        do {
+            addresses = try await node.start()
+        } catch {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+        let adminText = addresses.admin.map { "admin on \(describe($0))" } ?? "admin off"
+        // One stable line on stdout that scripts and tests parse.
+        print(
+            "microstatedb serving grpc on \(describe(addresses.grpc)), \(adminText), "
+                + "data in \(config.dataDirectory) (durability \(config.durability.rawValue))"
+        )
+        fflush(stdout)
+
+        await waitForTerminationSignal()
+        logger.info("shutting down: draining calls")
+        await node.shutdown()
+        logger.info("stopped")
+    }
+}
+
+extension Durability: ExpressibleByArgument {}
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+func parseAddress(_ text: String, flag: String) throws -> (String, Int) {
+    guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+        (0...65535).contains(port)
+    else {
+        throw ValidationError("\(flag) must be host:port with a port from 0 to 65535, got '\(text)'")
+    }
+    var host = String(text[..<colon])
+    if host.hasPrefix("["), host.hasSuffix("]") {
+        host = String(host.dropFirst().dropLast())
+    }
+    return (host.isEmpty ? "0.0.0.0" : host, port)
+}
+
+func describe(_ address: SocketAddress) -> String {
+    let host = address.ipAddress ?? "?"
+    let port = address.port ?? 0
+    return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+}
+
+/// Suspends until SIGTERM or SIGINT arrives.
+func waitForTerminationSignal() async {
+    signal(SIGTERM, SIG_IGN)
+    signal(SIGINT, SIG_IGN)
+    let queue = DispatchQueue(label: "microstatedb.signals")
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        let once = OnceFlag()
+        var sources: [any DispatchSourceSignal] = []
+        for signalNumber in [SIGTERM, SIGINT] {
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
+            source.setEventHandler {
+                if once.set() {
+                    continuation.resume()
+                }
+            }
+            source.resume()
+            sources.append(source)
+        }
+        // Keep the sources alive for the life of the process.
+        SignalSources.keep(sources)
+    }
+}
+
+final class OnceFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+
+    func set() -> Bool {
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        if self.done {
+            return false
+        }
+        self.done = true
+        return true
+    }
+}
+
+enum SignalSources {
+    nonisolated(unsafe) static var sources: [any DispatchSourceSignal] = []
+
+    static func keep(_ sources: [any DispatchSourceSignal]) {
+        self.sources = sources
+    }
+}
