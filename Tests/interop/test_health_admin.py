@@ -1,0 +1,86 @@
+"""grpc.health.v1 through grpcio's own health package, the admin HTTP port, and graceful shutdown."""
+import threading
+import time
+import urllib.request
+
+import grpc
+import pytest
+
+from conftest import Node, health_pb2, health_pb2_grpc, kv_pb2, kv_pb2_grpc
+
+H = health_pb2
+
+
+@pytest.mark.parametrize("service", ["", "microstate.v1.KV"])
+def test_check_known_services_serving(health, service):
+    assert health.Check(H.HealthCheckRequest(service=service), timeout=10).status == H.HealthCheckResponse.SERVING
+
+
+def test_check_unknown_service_is_not_found(health):
+    with pytest.raises(grpc.RpcError) as err:
+        health.Check(H.HealthCheckRequest(service="no.such.Service"), timeout=10)
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_watch_unknown_service_reports_service_unknown(health):
+    stream = health.Watch(H.HealthCheckRequest(service="no.such.Service"), timeout=10)
+    assert next(stream).status == H.HealthCheckResponse.SERVICE_UNKNOWN
+    stream.cancel()
+
+
+def http_get(port, path):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
+            return response.status, response.headers.get("content-type"), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("content-type"), error.read().decode()
+
+
+def test_admin_endpoints(node, kv):
+    kv.Put(kv_pb2.PutRequest(key=b"m", value=b"v"), timeout=10)
+    kv.Get(kv_pb2.GetRequest(key=b"m"), timeout=10)
+    assert http_get(node.admin_port, "/healthz")[0] == 200
+    assert http_get(node.admin_port, "/readyz")[0] == 200
+    status, content_type, text = http_get(node.admin_port, "/metrics")
+    assert status == 200 and content_type.startswith("text/plain; version=0.0.4")
+    assert 'microstatedb_grpc_server_handled_total{grpc_method="/microstate.v1.KV/Put",grpc_code="OK"} 1' in text
+    assert "# TYPE microstatedb_grpc_server_handling_seconds histogram" in text
+    assert "microstatedb_store_revision" in text and "microstatedb_wal_fsyncs_total" in text
+    assert http_get(node.admin_port, "/nope")[0] == 404
+
+
+def test_metrics_parse_as_prometheus_text(node, kv):
+    kv.Put(kv_pb2.PutRequest(key=b"m", value=b"v"), timeout=10)
+    _, _, text = http_get(node.admin_port, "/metrics")
+    from prometheus_client.parser import text_string_to_metric_families
+
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    assert "microstatedb_grpc_server_handled" in families
+    assert "microstatedb_store_keys" in families
+
+
+def test_sigterm_drains_health_goes_not_serving_and_exits_zero(data_dir):
+    node = Node(data_dir).start()
+    try:
+        with node.channel() as ch:
+            health = health_pb2_grpc.HealthStub(ch)
+            kv = kv_pb2_grpc.KVStub(ch)
+            kv.Put(kv_pb2.PutRequest(key=b"before", value=b"v"), timeout=10)
+            stream = health.Watch(H.HealthCheckRequest(service=""), timeout=30)
+            assert next(stream).status == H.HealthCheckResponse.SERVING
+            statuses = []
+            reader = threading.Thread(target=lambda: statuses.extend(r.status for r in stream), daemon=True)
+            reader.start()
+            assert node.terminate(timeout=30) == 0
+            reader.join(timeout=10)
+            assert H.HealthCheckResponse.NOT_SERVING in statuses
+    finally:
+        node.stop()
+    # The acknowledged write survives the restart.
+    again = Node(data_dir).start()
+    try:
+        with again.channel() as ch:
+            got = kv_pb2_grpc.KVStub(ch).Get(kv_pb2.GetRequest(key=b"before"), timeout=10)
+            assert got.found
+    finally:
+        again.stop()
