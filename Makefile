@@ -34,7 +34,7 @@ release:
 
 ## bench: release build, then the benchmark program against nghttpd and etcd in the same sitting
 bench: bootstrap release
-	scripts/bench.sh
+	.venv/bin/python scripts/bench.py
 
 ## proto: regenerate Generated/ from proto/ with protoc-c
 proto:

@@ -55,7 +55,7 @@ public final class KVService: Sendable {
     }
 
     func header() -> ResponseHeader {
-        ResponseHeader(nodeID: self.nodeID, revision: self.store.durableRevision)
+        ResponseHeader(nodeId: self.nodeID, revision: self.store.durableRevision)
     }
 
     // MARK: Unary methods
