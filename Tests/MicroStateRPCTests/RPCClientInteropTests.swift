@@ -183,6 +183,29 @@ struct RPCClientInteropTests {
         }
     }
 
+    @Test("A slow stream consumer makes the server stop: flow control bounds what the client buffers")
+    func slowConsumerBackpressure() async throws {
+        let server = try GRPCioEchoServer()
+        try await self.withClient(server) { client in
+            // 1000 x 64 KiB = 64 MiB offered; the consumer takes one message and then stalls.
+            let stream = client.serverStreaming(path: "/test.Echo/Stream", request: self.json(["count": 1000, "size": 65536]))
+            var iterator = stream.makeAsyncIterator()
+            let first = try await iterator.next()
+            #expect(first?.count == 65536)
+            try await Task.sleep(for: .seconds(1))
+            let produced = Int(String(decoding: try await client.unary(path: "/test.Echo/Progress", request: []), as: UTF8.self)) ?? -1
+            // The 1 MiB stream window is 16 messages; allow grpcio's own buffering on top, far below 1000.
+            #expect(produced > 0 && produced < 64, "server produced \(produced) messages while the consumer stalled")
+            // Resuming drains the rest.
+            var count = 1
+            while let message = try await iterator.next() {
+                #expect(message.count == 65536)
+                count += 1
+            }
+            #expect(count == 1000)
+        }
+    }
+
     @Test("A server-streaming call that fails throws the server's status")
     func serverStreamingFailure() async throws {
         let server = try GRPCioEchoServer()

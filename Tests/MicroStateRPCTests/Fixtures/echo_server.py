@@ -10,6 +10,7 @@ Methods of service /test.Echo/:
   WasCancelled unary: request is an id; returns b"1" if that Sleep call saw its RPC end early, b"0" if it
             finished, b"?" if unknown (not finished yet).
   Metadata  unary: returns the invocation metadata as JSON [[name, value], ...].
+  Progress  unary: how many messages the last Stream call has handed to grpcio so far.
   Peers     unary: returns the number of distinct client peers (ip:port) seen so far.
   Stream    server-streaming: request is JSON {"count": int, "size": int, "sleep": float}; yields `count`
             messages of `size` bytes (each starts with its index as 4 big-endian bytes), optionally sleeping
@@ -27,6 +28,7 @@ import grpc
 
 lock = threading.Lock()
 cancelled = {}
+progress = {}
 peers = set()
 
 
@@ -74,6 +76,11 @@ def was_cancelled(request, context):
     return b"?" if value is None else (b"1" if value else b"0")
 
 
+def stream_progress(request, context):
+    with lock:
+        return str(progress.get("stream", 0)).encode()
+
+
 def metadata(request, context):
     note_peer(context)
     return json.dumps([[k, v if isinstance(v, str) else v.decode("latin-1")]
@@ -95,6 +102,8 @@ def stream(request, context):
                 cancelled["stream"] = True
             return
         yield struct.pack(">I", index) + b"x" * (size - 4)
+        with lock:
+            progress["stream"] = index + 1
         if spec.get("sleep"):
             time.sleep(spec["sleep"])
     with lock:
@@ -113,6 +122,7 @@ def main():
         "WasCancelled": unary(was_cancelled),
         "Metadata": unary(metadata),
         "Peers": unary(count_peers),
+        "Progress": unary(stream_progress),
         "Stream": grpc.unary_stream_rpc_method_handler(stream),
     })
     server = grpc.server(
