@@ -258,6 +258,26 @@ struct RPCClientInteropTests {
         }
     }
 
+    @Test("After GOAWAY, calls already running finish and new calls do not use the old connection")
+    func goAway() async throws {
+        let server = try GRPCioEchoServer()
+        try await self.withClient(server) { client in
+            let running = Task {
+                try await client.unary(path: "/test.Echo/Sleep", request: self.json(["id": "goaway", "seconds": 1]))
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            _ = try await client.unary(path: "/test.Echo/Shutdown", request: Array("5".utf8))
+            try await Task.sleep(for: .milliseconds(200))
+            // The listener is gone: a new call must open a new connection, which is refused.
+            let error = await #expect(throws: RPCError.self) {
+                _ = try await client.unary(path: "/test.Echo/Echo", request: [1])
+            }
+            #expect(error?.code == .unavailable)
+            let result = try await running.value
+            #expect(result == Array("done".utf8))
+        }
+    }
+
     @Test("Connection refused is UNAVAILABLE")
     func connectionRefused() async throws {
         let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)

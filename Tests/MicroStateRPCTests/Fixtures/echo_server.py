@@ -11,6 +11,7 @@ Methods of service /test.Echo/:
             finished, b"?" if unknown (not finished yet).
   Metadata  unary: returns the invocation metadata as JSON [[name, value], ...].
   Progress  unary: how many messages the last Stream call has handed to grpcio so far.
+  Shutdown  unary: request is the grace in seconds; stops the server gracefully (GOAWAY, running calls finish).
   Peers     unary: returns the number of distinct client peers (ip:port) seen so far.
   Stream    server-streaming: request is JSON {"count": int, "size": int, "sleep": float}; yields `count`
             messages of `size` bytes (each starts with its index as 4 big-endian bytes), optionally sleeping
@@ -27,6 +28,7 @@ from concurrent import futures
 import grpc
 
 lock = threading.Lock()
+server = None
 cancelled = {}
 progress = {}
 peers = set()
@@ -87,6 +89,12 @@ def metadata(request, context):
                        for k, v in context.invocation_metadata()]).encode()
 
 
+def shutdown(request, context):
+    # Graceful stop: GOAWAY now, running calls get `grace` seconds to finish.
+    threading.Thread(target=lambda: server.stop(float(request.decode() or "3")), daemon=True).start()
+    return b""
+
+
 def count_peers(request, context):
     with lock:
         return str(len(peers)).encode()
@@ -111,6 +119,7 @@ def stream(request, context):
 
 
 def main():
+    global server
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
@@ -122,6 +131,7 @@ def main():
         "WasCancelled": unary(was_cancelled),
         "Metadata": unary(metadata),
         "Peers": unary(count_peers),
+        "Shutdown": unary(shutdown),
         "Progress": unary(stream_progress),
         "Stream": grpc.unary_stream_rpc_method_handler(stream),
     })
