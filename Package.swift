@@ -95,7 +95,11 @@ let package = Package(
         .testTarget(name: "MicroStateLogTests", dependencies: ["MicroStateLog"]),
         .testTarget(name: "MicroStateStoreTests", dependencies: ["MicroStateStore", "MicroStateLog"]),
         .testTarget(name: "MicroStateHTTP2Tests", dependencies: ["MicroStateHTTP2"] + nio),
-        .testTarget(name: "MicroStateRPCTests", dependencies: ["MicroStateRPC", "MicroStateHTTP2"] + nio),
+        .testTarget(
+            name: "MicroStateRPCTests",
+            dependencies: ["MicroStateRPC", "MicroStateHTTP2"] + nio,
+            exclude: ["Fixtures"]
+        ),
         .testTarget(
             name: "MicroStateNodeTests",
             dependencies: ["MicroStateNode", "MicroStateServices", "MicroStateRPC", "MicroStateWire", "MicroStateStore"] + nio
