@@ -159,7 +159,8 @@ extension Array where Element == UInt8 {
 extension String {
     /// Copies a protobuf-c `string` field; NULL (never produced by `unpack`) reads as empty.
     init(copying cString: UnsafePointer<CChar>?) {
-        guard let cString else {
+        // Most string fields (session tokens, idempotency keys) are empty: skip the UTF-8 validation call.
+        guard let cString, cString.pointee != 0 else {
             self = ""
             return
         }

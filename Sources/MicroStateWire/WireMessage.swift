@@ -12,6 +12,10 @@ public protocol WireMessage: Sendable, Equatable {
 
 extension WireMessage {
     /// Decodes protobuf bytes held in an array; malformed input throws ``WireError/Code/malformed``.
+    ///
+    /// Inlinable so callers specialise it: unspecialised, the `Result<Self, WireError>` metadata lookup cost more
+    /// than a third of a small message's decode.
+    @inlinable
     public init(wireBytes bytes: [UInt8]) throws(WireError) {
         // `withUnsafeBytes` is not typed-throws, so carry the error out as a value.
         let result: Result<Self, WireError> = bytes.withUnsafeBytes { buffer in
