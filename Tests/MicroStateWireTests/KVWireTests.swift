@@ -172,6 +172,18 @@ struct KVWireTests {
         #expect(try roundTripped(watch) == watch)
     }
 
+    @Test("Encodings just below, at and above 512 bytes (where packing switches buffers) are exact")
+    func packingBoundary() throws {
+        // KeyValue{value: n bytes} is 1 tag byte, a 2-byte length and n bytes: 512 total at n = 509.
+        for count in 490...530 {
+            let kv = KeyValue(value: (0..<count).map { UInt8(truncatingIfNeeded: $0) })
+            let bytes = kv.wireBytes()
+            #expect(bytes.count == 3 + count, "value of \(count) bytes")
+            #expect(Array(bytes[0..<3]) == [0x12, UInt8(0x80 | count & 0x7F), UInt8(count >> 7)])
+            #expect(try KeyValue(wireBytes: bytes) == kv, "value of \(count) bytes")
+        }
+    }
+
     @Test("Many small key-values spill the arena over several chunks and round-trip")
     func manySmallValues() throws {
         let kvs = (0..<5000).map { KeyValue(key: Array("k\($0)".utf8), value: Array("v\($0)".utf8), version: 1) }
