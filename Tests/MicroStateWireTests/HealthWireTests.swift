@@ -41,4 +41,12 @@ struct HealthWireTests {
         let request = HealthCheckRequest(service: unicode)
         #expect(try roundTripped(request) == request)
     }
+
+    @Test("Invalid UTF-8 in a string field decodes with replacement characters instead of failing")
+    func invalidUTF8() throws {
+        // protobuf-c does not validate UTF-8; the Swift String repairs it, so the value re-encodes as valid UTF-8.
+        let request = try HealthCheckRequest(wireBytes: hex("0a 03 61 ff 62"))
+        #expect(request.service == "a\u{FFFD}b")
+        #expect(try roundTripped(request) == request)
+    }
 }
