@@ -39,8 +39,13 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
         self.message = message
     }
 
+    /// Creates an error from a code and an optional explanation, as in `throw WireError(.malformed)`.
+    public init(_ code: Code, _ message: String = "") {
+        self.init(code: code, message: message)
+    }
+
     /// `code: message`, for logs and `grpc-message`.
     public var description: String {
-        "\(self.code): \(self.message)"
+        self.message.isEmpty ? "\(self.code)" : "\(self.code): \(self.message)"
     }
 }

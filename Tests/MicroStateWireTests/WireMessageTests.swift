@@ -14,6 +14,14 @@ struct WireMessageTests {
         #expect(try PutRequest(wireBytes: UnsafeRawBufferPointer(start: nil, count: 0)) == PutRequest())
     }
 
+    @Test("WireError reads as its code and message")
+    func wireErrorDescription() {
+        #expect(WireError(.malformed).description == "malformed")
+        #expect(WireError(.malformed, "bad tag").description == "malformed: bad tag")
+        #expect(WireError(code: .malformed, message: "x") == WireError(.malformed, "x"))
+        #expect(WireError.Code.malformed.description == "malformed")
+    }
+
     @Test("Messages encode and decode concurrently from many tasks")
     func concurrentUse() async {
         // Each call owns its arena and protobuf-c only reads its descriptors: no shared mutable state.
