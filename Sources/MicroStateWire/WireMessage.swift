@@ -3,6 +3,10 @@
 /// Conforming types are the only way the rest of the code base sees the wire format: they hide protobuf-c and
 /// the protoc-c output in `Generated/` entirely. Proto3 semantics apply: fields at their default value are not
 /// encoded, unknown fields are skipped on decode, unknown enum values are kept as `.unrecognized(n)`.
+///
+/// - Important: decoding allocates in proportion to the input, and for hostile input (thousands of empty
+///   submessages, 2 bytes each on the wire) the decoded value can be ~30× the input size. Bound the input first with
+///   the RPC layer's maximum message size; limits such as ops per transaction apply only after decoding.
 public protocol WireMessage: Sendable, Equatable {
     /// Decodes protobuf bytes. Malformed input throws WireError(.malformed) — never crashes.
     init(wireBytes: UnsafeRawBufferPointer) throws(WireError)
