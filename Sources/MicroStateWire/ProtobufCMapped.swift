@@ -1,0 +1,244 @@
+internal import CProtobufC
+
+/// A wire message backed by one protoc-c generated struct: the generic bridge every message type plugs into.
+///
+/// A conforming type says how to initialise its C struct, how to copy a decoded struct out into Swift and how to
+/// fill a struct for encoding; ``decode(_:)`` and ``encode()`` do the rest once, through protobuf-c's
+/// descriptor-driven `protobuf_c_message_*` functions (which the generated `*__unpack`/`*__pack` merely wrap).
+protocol ProtobufCMapped: WireMessage {
+    /// The protoc-c struct, e.g. `Microstate__V1__PutRequest`.
+    associatedtype CMessage
+
+    /// Calls the generated `*__init`; without it `base.descriptor` is NULL and `pack` crashes (the `*__INIT`
+    /// macros are not imported into Swift).
+    static func cInit(_ message: UnsafeMutablePointer<CMessage>)
+
+    /// Copies every field out of a struct produced by `unpack`, which is freed right after.
+    init(copying c: borrowing CMessage)
+
+    /// Fills `c`, already initialised by ``cInit(_:)``; every pointer stored in it must come from `arena`.
+    func lower(into c: inout CMessage, arena: inout WireArena)
+}
+
+extension ProtobufCMapped {
+    /// The generated descriptor, read back from an initialised struct: Swift cannot take a stable address of the
+    /// imported `extern const` descriptor global, but `*__init` stores exactly that address.
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        withUnsafeTemporaryAllocation(of: CMessage.self, capacity: 1) { buffer in
+            let message = buffer.baseAddress!
+            Self.cInit(message)
+            return UnsafeRawPointer(message).load(as: ProtobufCMessage.self).descriptor
+        }
+    }
+
+    /// Decodes `bytes` with protobuf-c, allocating from a stack-first arena, and copies the result out.
+    static func decode(_ bytes: UnsafeRawBufferPointer) throws(WireError) -> Self {
+        let descriptor = Self.cDescriptor
+        return try WireArena.withArena { (arena: inout WireArena) throws(WireError) -> Self in
+            try withUnsafeMutablePointer(to: &arena) { (arenaPointer) throws(WireError) -> Self in
+                var allocator = ProtobufCAllocator(
+                    alloc: wireArenaAlloc,
+                    free: wireArenaFree,
+                    allocator_data: UnsafeMutableRawPointer(arenaPointer)
+                )
+                let data = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+                // NULL is protobuf-c's only failure signal: truncation, bad varints, wrong wire types and lengths
+                // past the end all end up here, never in a trap.
+                guard let message = protobuf_c_message_unpack(descriptor, &allocator, bytes.count, data) else {
+                    throw WireError(
+                        code: .malformed,
+                        message: "invalid \(String(cString: descriptor.pointee.name)) (\(bytes.count) bytes)"
+                    )
+                }
+                // Frees into the arena (a no-op), but keeps unpack/free paired should the allocator ever change.
+                defer { protobuf_c_message_free_unpacked(message, &allocator) }
+                return Self(copying: UnsafeRawPointer(message).assumingMemoryBound(to: CMessage.self).pointee)
+            }
+        }
+    }
+
+    /// Builds the C struct tree in a stack-first arena and packs it into an exactly sized array.
+    func encode() -> [UInt8] {
+        WireArena.withArena { (arena: inout WireArena) -> [UInt8] in
+            let message = arena.message(self)
+            let base = UnsafeRawPointer(message).assumingMemoryBound(to: ProtobufCMessage.self)
+            let size = protobuf_c_message_get_packed_size(base)
+            if size <= packViaArenaLimit {
+                // Measured on Swift 6.3.1: `Array(unsafeUninitializedCapacity:)` reaches an unspecialised stdlib
+                // path that looks up `_ContiguousArrayStorage<UInt8>` metadata on every call (~60 ns, a third of a
+                // Put encode), while `Array(UnsafeBufferPointer)` does not. For small messages packing into the
+                // arena and copying out is the faster of the two.
+                let packed = arena.allocate(UInt8.self, count: size)
+                let written = protobuf_c_message_pack(base, packed)
+                precondition(written == size, "protobuf-c packed \(written) bytes, announced \(size)")
+                return [UInt8](UnsafeBufferPointer(start: packed, count: size))
+            }
+            return [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+                initialized = protobuf_c_message_pack(base, buffer.baseAddress)
+                precondition(initialized == size, "protobuf-c packed \(initialized) bytes, announced \(size)")
+            }
+        }
+    }
+}
+
+/// Encodings up to this size are packed into the arena and copied out (see `encode()`); larger ones are packed
+/// straight into the array, where one copy more would cost more than the fixed overhead it saves.
+private let packViaArenaLimit = 512
+
+/// protobuf-c allocation callback: bump-allocates from the ``WireArena`` in `allocator_data`.
+///
+/// 8-byte alignment suits everything protobuf-c allocates (structs of pointers, `int64_t`, `double`; byte buffers).
+private let wireArenaAlloc: @convention(c) (UnsafeMutableRawPointer?, Int) -> UnsafeMutableRawPointer? = {
+    data, size in
+    data!.assumingMemoryBound(to: WireArena.self).pointee.allocate(byteCount: size, alignment: 8)
+}
+
+/// protobuf-c free callback: a no-op, the arena frees everything when decoding ends.
+private let wireArenaFree: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void = { _, _ in }
+
+// MARK: - Encoding helpers: Swift values into arena-backed C fields
+
+extension WireArena {
+    /// Copies `bytes` into the arena as a protobuf-c `bytes` field; empty stays `{0, NULL}` (not encoded).
+    mutating func binaryData(_ bytes: [UInt8]) -> ProtobufCBinaryData {
+        guard !bytes.isEmpty else {
+            return ProtobufCBinaryData(len: 0, data: nil)
+        }
+        let copy = self.allocate(UInt8.self, count: bytes.count)
+        bytes.withUnsafeBufferPointer { source in
+            copy.initialize(from: source.baseAddress!, count: source.count)
+        }
+        return ProtobufCBinaryData(len: bytes.count, data: copy)
+    }
+
+    /// Copies `string` into the arena as a NUL-terminated C string.
+    ///
+    /// protobuf-c measures strings with `strlen`, so a string containing U+0000 is encoded up to its first NUL.
+    mutating func cString(_ string: String) -> UnsafeMutablePointer<CChar> {
+        var string = string
+        return string.withUTF8 { utf8 in
+            let copy = self.allocate(CChar.self, count: utf8.count + 1)
+            if let source = utf8.baseAddress {
+                UnsafeMutableRawPointer(copy).copyMemory(from: source, byteCount: utf8.count)
+            }
+            copy[utf8.count] = 0
+            return copy
+        }
+    }
+
+    /// Allocates, initialises and fills the C struct of `value`.
+    mutating func message<M: ProtobufCMapped>(_ value: M) -> UnsafeMutablePointer<M.CMessage> {
+        let message = self.allocate(M.CMessage.self, count: 1)
+        M.cInit(message)
+        value.lower(into: &message.pointee, arena: &self)
+        return message
+    }
+
+    /// As ``message(_:)``, with nil (field absent, not encoded) for nil.
+    mutating func optionalMessage<M: ProtobufCMapped>(_ value: M?) -> UnsafeMutablePointer<M.CMessage>? {
+        guard let value else {
+            return nil
+        }
+        return self.message(value)
+    }
+
+    /// Builds a repeated message field: one contiguous block of structs plus the pointer array protobuf-c wants.
+    mutating func messages<M: ProtobufCMapped>(
+        _ values: [M]
+    ) -> (count: Int, pointers: UnsafeMutablePointer<UnsafeMutablePointer<M.CMessage>?>?) {
+        guard !values.isEmpty else {
+            return (0, nil)
+        }
+        let pointers = self.allocate(UnsafeMutablePointer<M.CMessage>?.self, count: values.count)
+        let structs = self.allocate(M.CMessage.self, count: values.count)
+        for (index, value) in values.enumerated() {
+            let message = structs + index
+            M.cInit(message)
+            value.lower(into: &message.pointee, arena: &self)
+            (pointers + index).initialize(to: message)
+        }
+        return (values.count, pointers)
+    }
+}
+
+// MARK: - Decoding helpers: C fields out into Swift values
+
+extension Array where Element == UInt8 {
+    /// Copies a protobuf-c `bytes` field.
+    init(copying data: ProtobufCBinaryData) {
+        self.init(UnsafeBufferPointer(start: data.data, count: data.len))
+    }
+}
+
+extension String {
+    /// Copies a protobuf-c `string` field; NULL (never produced by `unpack`) reads as empty.
+    init(copying cString: UnsafePointer<CChar>?) {
+        // Most string fields (session tokens, idempotency keys) are empty: skip the UTF-8 validation call.
+        guard let cString, cString.pointee != 0 else {
+            self = ""
+            return
+        }
+        // Invalid UTF-8 is repaired with U+FFFD rather than rejected: protobuf-c does not validate it either.
+        self.init(cString: cString)
+    }
+}
+
+extension Array where Element: ProtobufCMapped {
+    /// Copies a repeated message field.
+    init(copying pointers: UnsafeMutablePointer<UnsafeMutablePointer<Element.CMessage>?>?, count: Int) {
+        self = []
+        guard let pointers, count > 0 else {
+            return
+        }
+        self.reserveCapacity(count)
+        for index in 0..<count {
+            if let message = pointers[index] {
+                self.append(Element(copying: message.pointee))
+            }
+        }
+    }
+}
+
+extension Optional where Wrapped: ProtobufCMapped {
+    /// Copies an optional message field; NULL means absent.
+    init(copying pointer: UnsafeMutablePointer<Wrapped.CMessage>?) {
+        guard let pointer else {
+            self = nil
+            return
+        }
+        self = Wrapped(copying: pointer.pointee)
+    }
+}
+
+/// A proto3 enum as an open Swift enum: any `Int32` is a value, unknown ones survive as `.unrecognized(n)`.
+protocol WireEnum {
+    /// Maps a wire value to its case, or `.unrecognized` for values this build does not know.
+    init(rawValue: Int32)
+    /// The wire value.
+    var rawValue: Int32 { get }
+}
+
+extension WireEnum {
+    /// Reads a protoc-c enum field (imported as a struct over `UInt32`, the bits of the wire `int32`).
+    init<C: RawRepresentable>(cEnum: C) where C.RawValue: FixedWidthInteger {
+        self.init(rawValue: Int32(truncatingIfNeeded: cEnum.rawValue))
+    }
+
+    /// The value for a protoc-c enum field.
+    func cEnum<C: RawRepresentable>(_: C.Type = C.self) -> C where C.RawValue: FixedWidthInteger {
+        // Imported C enums accept every raw value: the failable `init?` of `RawRepresentable` never fails here.
+        C(rawValue: C.RawValue(truncatingIfNeeded: self.rawValue))!
+    }
+}
+
+extension Bool {
+    /// Reads a `protobuf_c_boolean` (an `int`).
+    init(cBoolean: Int32) {
+        self = cBoolean != 0
+    }
+
+    /// The `protobuf_c_boolean` for this value.
+    var cBoolean: Int32 {
+        self ? 1 : 0
+    }
+}
