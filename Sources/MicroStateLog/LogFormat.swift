@@ -48,6 +48,10 @@ enum SegmentFormat {
         guard UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 12, as: UInt32.self)) == Self.headerBytes else {
             return .failure(.invalid("unexpected segment header length"))
         }
+        guard raw.loadUnaligned(fromByteOffset: 28, as: UInt32.self) == 0 else {
+            // Reserved bytes are outside the CRC; requiring zero keeps every header bit checked.
+            return .failure(.invalid("reserved segment header bytes are not zero"))
+        }
         return .success(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)))
     }
 

@@ -332,9 +332,12 @@ struct LogRecovery {
             }
             guard UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)) == SnapshotFormat.magic,
                 UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self)) == SnapshotFormat.version,
-                UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)) == index
+                UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)) == index,
+                UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
+                    == SnapshotFormat.headerBytes,
+                raw.loadUnaligned(fromByteOffset: 28, as: UInt32.self) == 0
             else {
-                throw LogError.corrupt("snapshot header has a bad magic, version or index", path: path, offset: 0)
+                throw LogError.corrupt("snapshot header has a bad magic, version, length, index or reserved field", path: path, offset: 0)
             }
         }
         var payload: [UInt8] = []

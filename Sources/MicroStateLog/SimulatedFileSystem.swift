@@ -30,6 +30,7 @@ public final class SimulatedFileSystem: FileSystem, @unchecked Sendable {
     private var nextHandle: Int32 = 3
     private var unsynced: [Operation] = []
     private var operationCount = 0
+    private var operationNames: [String] = []
     private var haltAt: Int?
     private var haltTornBytes = 0
     private var halted = false
@@ -42,6 +43,22 @@ public final class SimulatedFileSystem: FileSystem, @unchecked Sendable {
     /// Mutating operations (create, write, sync, truncate, rename, remove, directory sync) performed so far.
     public var mutatingOperations: Int {
         self.mutex.withLock { self.operationCount }
+    }
+
+    /// Bytes written but not yet synced, in all files: the range `crash(keepingUnsyncedBytes:)` can keep a prefix of.
+    public var unsyncedBytes: Int {
+        self.mutex.withLock {
+            self.unsynced.reduce(0) { total, operation in
+                if case .write(_, _, let bytes) = operation { return total + bytes.count }
+                return total
+            }
+        }
+    }
+
+    /// The kind of each mutating operation so far ("write", "fdatasync", "create", …), in order; element `n - 1`
+    /// is operation `n` of `halt(atOperation:)`.
+    public var operationKinds: [String] {
+        self.mutex.withLock { self.operationNames }
     }
 
     /// Whether `halt` has taken effect.
@@ -67,6 +84,39 @@ public final class SimulatedFileSystem: FileSystem, @unchecked Sendable {
         self.mutex.withLock {
             self.haltAt = operation
             self.haltTornBytes = tornBytes
+        }
+    }
+
+    /// An independent copy of the whole file system (files, durability state, unsynced writes, halt and faults);
+    /// open handles are not copied. Lets a test explore several crash outcomes of one run.
+    public func copy() -> SimulatedFileSystem {
+        self.mutex.withLock {
+            let other = SimulatedFileSystem()
+            var map: [ObjectIdentifier: File] = [:]
+            func clone(_ file: File) -> File {
+                if let existing = map[ObjectIdentifier(file)] { return existing }
+                let copy = File()
+                copy.data = file.data
+                copy.durable = file.durable
+                map[ObjectIdentifier(file)] = copy
+                return copy
+            }
+            other.names = self.names.mapValues(clone)
+            other.durableNames = self.durableNames.mapValues(clone)
+            other.directories = self.directories
+            other.unsynced = self.unsynced.map { operation in
+                switch operation {
+                case .write(let file, let offset, let bytes): return .write(clone(file), offset: offset, bytes: bytes)
+                case .truncate(let file, let size): return .truncate(clone(file), size: size)
+                }
+            }
+            other.operationCount = self.operationCount
+            other.haltAt = self.haltAt
+            other.haltTornBytes = self.haltTornBytes
+            other.halted = self.halted
+            other.writesFailing = self.writesFailing
+            other.syncsFailing = self.syncsFailing
+            return other
         }
     }
 
@@ -171,6 +221,7 @@ public final class SimulatedFileSystem: FileSystem, @unchecked Sendable {
             throw self.failure(what + " (halted)")
         }
         self.operationCount += 1
+        self.operationNames.append(what)
         if let haltAt = self.haltAt, self.operationCount >= haltAt {
             self.halted = true
             return true

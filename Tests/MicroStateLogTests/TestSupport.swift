@@ -3,9 +3,37 @@ import MicroStateLog
 import Testing
 
 /// A deterministic payload for record `index` of `size` bytes, so recovered records can be checked exactly.
+/// Memoised: the crash matrix compares megabyte payloads thousands of times in debug builds.
 func payload(index: UInt64, size: Int) -> [UInt8] {
-    (0..<size).map { UInt8(truncatingIfNeeded: Int(index) &* 31 &+ $0 &* 7) }
+    payloadCache.lock.lock()
+    defer { payloadCache.lock.unlock() }
+    let key = PayloadKey(index: index, size: size)
+    if let cached = payloadCache.values[key] {
+        return cached
+    }
+    let value = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+        var byte = UInt8(truncatingIfNeeded: index &* 31)
+        for position in 0..<size {
+            buffer[position] = byte
+            byte &+= 7
+        }
+        count = size
+    }
+    payloadCache.values[key] = value
+    return value
 }
+
+private struct PayloadKey: Hashable {
+    var index: UInt64
+    var size: Int
+}
+
+private final class PayloadCache: @unchecked Sendable {
+    let lock = NSLock()
+    var values: [PayloadKey: [UInt8]] = [:]
+}
+
+private let payloadCache = PayloadCache()
 
 /// Thread-safe collector for completions.
 final class Acknowledgements: @unchecked Sendable {
