@@ -1,0 +1,74 @@
+import Logging
+
+/// How far a record has to get before its append is acknowledged (DESIGN.md, "Durability model").
+public enum Durability: String, Sendable, CaseIterable {
+    /// Acknowledge after the batch holding the record is `fdatasync`ed: survives power loss. The default.
+    case fsync
+    /// Acknowledge after `write(2)`: survives a process crash (the page cache stays), not a power cut.
+    case os
+    /// No log at all: nothing touches the disk and nothing is recovered. Opt-in only, for caches and tests.
+    case memory
+}
+
+/// Where the log lives and the limits it enforces. Every limit has a default and a reason.
+public struct LogConfiguration: Sendable {
+    /// Directory holding segment and snapshot files; created (with parents) if missing.
+    public var directory: String
+    /// When appends are acknowledged. Default `.fsync`.
+    public var durability: Durability
+    /// A new segment file is started when the next record would take the active one past this many bytes (a segment
+    /// always takes at least one record). Default 64 MiB: large enough that rolling (two fsyncs) is rare, small enough
+    /// that compaction after a snapshot frees space in useful steps.
+    public var segmentBytes: Int
+    /// Largest payload accepted; larger appends complete with `.recordTooLarge`. Default 8 MiB: bounds the recovery
+    /// read buffer and the latency one record adds to its batch. Recovery rejects longer records as corrupt, so do not
+    /// lower this below records already on disk.
+    public var maxRecordBytes: Int
+    /// Group commit: most bytes written by one `write`+`fdatasync` (a single larger record is still written alone).
+    /// Default 4 MiB: past that a bigger batch adds latency for the first writer without saving fsyncs worth having.
+    public var maxBatchBytes: Int
+    /// Bound of the queue of framed records waiting for the writer thread. An append that would exceed it blocks its
+    /// caller until the writer takes the queue (back-pressure instead of unbounded memory). The writer holds at most
+    /// one more queue's worth in flight, so appends cost at most twice this in memory. Default 64 MiB; must be at
+    /// least `maxRecordBytes` + 16.
+    public var maxPendingBytes: Int
+    /// Size of the buffer recovery reads segments with (grown to one record if a record is larger). Default 4 MiB:
+    /// few large reads make recovery fast while bounding its memory.
+    public var recoveryChunkBytes: Int
+    /// Largest chunk a snapshot file frames (each chunk has its own CRC, so corruption is located to a chunk).
+    /// Default 1 MiB.
+    public var snapshotChunkBytes: Int
+    /// Where recovery and failures are logged.
+    public var logger: Logger
+
+    /// Creates a configuration with the documented defaults.
+    public init(directory: String, durability: Durability = .fsync) {
+        self.directory = directory
+        self.durability = durability
+        self.segmentBytes = 64 << 20
+        self.maxRecordBytes = 8 << 20
+        self.maxBatchBytes = 4 << 20
+        self.maxPendingBytes = 64 << 20
+        self.recoveryChunkBytes = 4 << 20
+        self.snapshotChunkBytes = 1 << 20
+        self.logger = Logger(label: "microstate.log")
+    }
+
+    func validate() throws(LogError) {
+        func check(_ condition: Bool, _ message: String) throws(LogError) {
+            if !condition {
+                throw LogError(code: .invalidArgument, message: "invalid LogConfiguration: \(message)")
+            }
+        }
+        try check(!self.directory.isEmpty || self.durability == .memory, "directory is empty")
+        try check(self.maxRecordBytes >= 0 && self.maxRecordBytes <= Int(UInt32.max) - 1,
+                  "maxRecordBytes must be in 0..<4 GiB")
+        try check(self.segmentBytes > SegmentFormat.headerBytes, "segmentBytes must exceed the segment header")
+        try check(self.maxBatchBytes > 0, "maxBatchBytes must be positive")
+        try check(self.maxPendingBytes >= self.maxRecordBytes + RecordFormat.headerBytes,
+                  "maxPendingBytes must hold at least one maximal record")
+        try check(self.recoveryChunkBytes >= 4096, "recoveryChunkBytes must be at least 4 KiB")
+        try check(self.snapshotChunkBytes > 0 && self.snapshotChunkBytes < Int(UInt32.max),
+                  "snapshotChunkBytes must be in 1..<4 GiB")
+    }
+}

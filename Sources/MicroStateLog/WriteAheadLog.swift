@@ -1,0 +1,527 @@
+import Foundation
+import Logging
+
+/// What recovery hands to the caller of `WriteAheadLog.open`, in order: at most one snapshot, then records.
+public enum RecoveryItem {
+    /// The newest snapshot; it covers every record up to and including `index`.
+    case snapshot(index: UInt64, payload: [UInt8])
+    /// One record after the snapshot. `payload` points into recovery's read buffer and is valid only during the
+    /// callback (no allocation per record keeps replay fast): copy what you keep.
+    case record(index: UInt64, payload: UnsafeRawBufferPointer)
+}
+
+/// The node's durable log of opaque records: segment files of CRC32C-checked records, group commit on one writer
+/// thread, snapshots with compaction, and recovery that truncates a torn tail and refuses anything else corrupt.
+///
+/// Lock discipline (why `@unchecked Sendable` is sound): every property under "Shared" is read and written only
+/// with `mutex` held. Properties under "Writer" are touched only by the writer thread while it runs, by `open`
+/// before it starts, and by `close` after it has exited (observed under `mutex` through `writerRunning`).
+/// `snapshotMutex` serialises `writeSnapshot` calls and is never taken while holding `mutex`.
+///
+/// - Important: call `close()` when done; the writer thread keeps the log alive until then.
+public final class WriteAheadLog: @unchecked Sendable {
+    let configuration: LogConfiguration
+    let fileSystem: any FileSystem
+    private var logger: Logger { self.configuration.logger }
+
+    // MARK: Shared (guarded by `mutex`)
+    private let mutex = PThreadMutex()
+    /// Signalled to wake an idle writer.
+    private let writerWake = PThreadCondition()
+    /// Broadcast when queue space frees up, records become durable, or the writer exits.
+    private let progress = PThreadCondition()
+    private var lifecycle = LogLifecycle()
+    private var nextIndex: UInt64
+    private var durableIndexValue: UInt64
+    private var pending: PendingBuffer
+    private var pendingEntries: [PendingEntry] = []
+    private var writerIdle = false
+    private var writerRunning = false
+    private var progressWaiters = 0
+    private var fatalHandler: (@Sendable (LogError) -> Void)?
+    private var counters = LogMetrics()
+    private var segments: [SegmentInfo]
+    private var snapshots: [SnapshotInfo]
+
+    // MARK: Writer (writer thread only)
+    private var spare: PendingBuffer
+    private var spareEntries: [PendingEntry] = []
+    private var active: FileSystemHandle?
+    private var activeBytes: Int
+    private var writerFsyncs: UInt64 = 0
+    private var writerFsyncSeconds: Double = 0
+    private var writerBatches: UInt64 = 0
+
+    private let snapshotMutex = PThreadMutex()
+
+    private init(configuration: LogConfiguration, fileSystem: any FileSystem, recovered: RecoveredLog) {
+        self.configuration = configuration
+        self.fileSystem = fileSystem
+        self.nextIndex = recovered.lastIndex + 1
+        self.durableIndexValue = recovered.lastIndex
+        self.segments = recovered.segments
+        self.snapshots = recovered.snapshots
+        self.active = recovered.activeHandle
+        self.activeBytes = recovered.segments.last?.bytes ?? 0
+        let initialCapacity = min(configuration.maxPendingBytes, 1 << 20)
+        self.pending = PendingBuffer(capacity: initialCapacity)
+        self.spare = PendingBuffer(capacity: initialCapacity)
+        self.pendingEntries.reserveCapacity(1024)
+        self.spareEntries.reserveCapacity(1024)
+        self.counters.lastSnapshotIndex = recovered.snapshots.last?.index ?? 0
+    }
+
+    /// Opens the log in `configuration.directory` (creating it if needed) and replays it.
+    ///
+    /// `recover` is called first for the newest snapshot (at most once), then for every record after it, in index
+    /// order. A torn tail (an incomplete or checksum-failing record at the end of the last segment with nothing valid
+    /// after it, or a last segment without a complete header) is truncated. Any other damage throws `.corrupt` naming
+    /// the file and byte offset; nothing is ever skipped silently. With `.memory` durability no file is touched and
+    /// nothing is recovered. Errors thrown by `recover` abort the open and are rethrown.
+    public static func open(
+        _ configuration: LogConfiguration,
+        fileSystem: any FileSystem = PosixFileSystem(),
+        recover: (RecoveryItem) throws -> Void
+    ) throws -> WriteAheadLog {
+        try configuration.validate()
+        if configuration.durability == .memory {
+            return WriteAheadLog(configuration: configuration, fileSystem: fileSystem, recovered: RecoveredLog())
+        }
+        var recovery = LogRecovery(configuration: configuration, fileSystem: fileSystem)
+        let recovered = try recovery.run(recover)
+        let log = WriteAheadLog(configuration: configuration, fileSystem: fileSystem, recovered: recovered)
+        log.startWriter()
+        return log
+    }
+
+    private func startWriter() {
+        self.mutex.withLock { self.writerRunning = true }
+        let thread = Thread { [self] in
+            self.writerLoop()
+        }
+        thread.name = "microstate-log-writer"
+        thread.start()
+    }
+
+    // MARK: Public surface
+
+    /// Index of the last record queued (0 if none, or the recovered last index).
+    public var lastIndex: UInt64 {
+        self.mutex.withLock { self.nextIndex - 1 }
+    }
+
+    /// Index of the last record acknowledged as durable per the durability mode.
+    public var durableIndex: UInt64 {
+        self.mutex.withLock { self.durableIndexValue }
+    }
+
+    /// Counters and sizes; a consistent snapshot taken under the log's lock.
+    public var metrics: LogMetrics {
+        self.mutex.withLock {
+            var metrics = self.counters
+            metrics.segmentCount = self.segments.count
+            metrics.diskBytes = self.segments.reduce(0) { $0 + $1.bytes } + self.snapshots.reduce(0) { $0 + $1.bytes }
+            return metrics
+        }
+    }
+
+    /// Called once, on the writer thread, after the first failed write or sync, once the failed records' completions
+    /// have run. If set after the failure, it is called at once. The node logs the error and exits.
+    public var onFatalError: (@Sendable (LogError) -> Void)? {
+        get { self.mutex.withLock { self.fatalHandler } }
+        set {
+            self.mutex.lock()
+            self.fatalHandler = newValue
+            let report = newValue == nil ? nil : self.lifecycle.handlerInstalled()
+            self.mutex.unlock()
+            if let report, let newValue {
+                newValue(report)
+            }
+        }
+    }
+
+    /// Queues one record and returns its index (1, 2, 3, … continuing after recovery; contiguous, in call order).
+    ///
+    /// `completion` runs exactly once: in `.fsync` mode after the `fdatasync` of the batch holding the record, in
+    /// `.os` mode after its `write(2)`, both on the writer thread in index order; in `.memory` mode on the calling
+    /// thread before `append` returns. A refused append (payload over `maxRecordBytes`, log closed, log failed) gets
+    /// no index: it returns 0 and its completion runs with the error on the calling thread before `append` returns.
+    ///
+    /// The payload is checksummed on the calling thread, then copied into the queue under a short lock; no system
+    /// call is made here unless the writer is asleep (one futex wake). When `maxPendingBytes` are already queued the
+    /// call blocks until the writer takes the queue (back-pressure).
+    ///
+    /// - Important: do not call `close()` from a completion (it waits for the writer thread that runs it).
+    @discardableResult
+    public func append(
+        _ payload: UnsafeRawBufferPointer,
+        completion: @escaping @Sendable (Result<UInt64, LogError>) -> Void
+    ) -> UInt64 {
+        guard payload.count <= self.configuration.maxRecordBytes else {
+            completion(.failure(LogError(
+                code: .recordTooLarge,
+                message: "record of \(payload.count) bytes exceeds maxRecordBytes \(self.configuration.maxRecordBytes)"
+            )))
+            return 0
+        }
+        if self.configuration.durability == .memory {
+            return self.appendInMemory(payloadBytes: payload.count, completion: completion)
+        }
+        let payloadCRC = CRC32C.checksum(payload)
+        let frameBytes = RecordFormat.headerBytes + payload.count
+        let limit = self.configuration.maxPendingBytes
+
+        self.mutex.lock()
+        while self.lifecycle.append() == nil && self.pending.count > 0 && self.pending.count + frameBytes > limit {
+            self.progressWaiters += 1
+            self.progress.wait(self.mutex)
+            self.progressWaiters -= 1
+        }
+        if let error = self.lifecycle.append() {
+            self.mutex.unlock()
+            completion(.failure(error))
+            return 0
+        }
+        let index = self.nextIndex
+        self.nextIndex += 1
+        let crc = RecordFormat.checksum(payloadCRC: payloadCRC, length: UInt32(payload.count), index: index)
+        self.pending.appendRecord(crc: crc, index: index, payload: payload, limit: limit)
+        self.pendingEntries.append(PendingEntry(index: index, end: self.pending.count, completion: completion))
+        self.counters.appendedRecords += 1
+        self.counters.appendedBytes += UInt64(payload.count)
+        let wake = self.writerIdle
+        if wake {
+            self.writerIdle = false
+        }
+        self.mutex.unlock()
+        if wake {
+            self.writerWake.signal()
+        }
+        return index
+    }
+
+    /// Queues one record; see `append(_:completion:)` for the contract.
+    @discardableResult
+    public func append(
+        _ payload: [UInt8],
+        completion: @escaping @Sendable (Result<UInt64, LogError>) -> Void
+    ) -> UInt64 {
+        payload.withUnsafeBytes { self.append($0, completion: completion) }
+    }
+
+    private func appendInMemory(
+        payloadBytes: Int,
+        completion: @escaping @Sendable (Result<UInt64, LogError>) -> Void
+    ) -> UInt64 {
+        self.mutex.lock()
+        if let error = self.lifecycle.append() {
+            self.mutex.unlock()
+            completion(.failure(error))
+            return 0
+        }
+        let index = self.nextIndex
+        self.nextIndex += 1
+        self.durableIndexValue = index
+        self.counters.appendedRecords += 1
+        self.counters.appendedBytes += UInt64(payloadBytes)
+        self.mutex.unlock()
+        completion(.success(index))
+        return index
+    }
+
+    /// Finishes every queued append, stops the writer thread and closes the files. Later appends complete with
+    /// `.closed`. Idempotent.
+    public func close() {
+        self.mutex.lock()
+        _ = self.lifecycle.closeRequested()
+        if self.writerIdle {
+            self.writerIdle = false
+            self.writerWake.signal()
+        }
+        while self.writerRunning {
+            self.progressWaiters += 1
+            self.progress.wait(self.mutex)
+            self.progressWaiters -= 1
+        }
+        self.lifecycle.writerExited()
+        let handle = self.active
+        self.active = nil
+        self.mutex.unlock()
+        if let handle {
+            self.fileSystem.close(handle)
+        }
+    }
+
+    // MARK: Writer thread
+
+    private func writerLoop() {
+        while true {
+            self.mutex.lock()
+            var action = self.lifecycle.writerPoll(pendingIsEmpty: self.pendingEntries.isEmpty)
+            while action == .wait {
+                self.writerIdle = true
+                self.writerWake.wait(self.mutex)
+                action = self.lifecycle.writerPoll(pendingIsEmpty: self.pendingEntries.isEmpty)
+            }
+            self.writerIdle = false
+            if action == .exit {
+                self.writerRunning = false
+                self.progress.broadcast()
+                self.mutex.unlock()
+                return
+            }
+            swap(&self.pending, &self.spare)
+            swap(&self.pendingEntries, &self.spareEntries)
+            self.pending.count = 0
+            if self.progressWaiters > 0 {
+                self.progress.broadcast()
+            }
+            self.mutex.unlock()
+
+            self.writeTakenBatch()
+            self.spare.count = 0
+            self.spareEntries.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// Writes `spare` in slices of at most `maxBatchBytes` (whole records), each one write(s) + one fdatasync, and
+    /// completes each slice before starting the next.
+    private func writeTakenBatch() {
+        let entries = self.spareEntries
+        var sliceStart = 0
+        var sliceStartByte = 0
+        while sliceStart < entries.count {
+            var sliceEnd = sliceStart + 1
+            while sliceEnd < entries.count
+                && entries[sliceEnd].end - sliceStartByte <= self.configuration.maxBatchBytes
+            {
+                sliceEnd += 1
+            }
+            do {
+                try self.writeSlice(entries[sliceStart..<sliceEnd], startByte: sliceStartByte)
+            } catch {
+                self.fail(LogError.wrapping(error, "write"), unfinished: entries[sliceStart...])
+                return
+            }
+            let lastIndex = entries[sliceEnd - 1].index
+            self.writerBatches += 1
+            self.mutex.withLock {
+                self.durableIndexValue = lastIndex
+                self.counters.batches = self.writerBatches
+                self.counters.fsyncs = self.writerFsyncs
+                self.counters.fsyncSecondsTotal = self.writerFsyncSeconds
+                self.segments[self.segments.count - 1].bytes = self.activeBytes
+                if self.progressWaiters > 0 {
+                    self.progress.broadcast()
+                }
+            }
+            for entry in entries[sliceStart..<sliceEnd] {
+                entry.completion(.success(entry.index))
+            }
+            sliceStartByte = entries[sliceEnd - 1].end
+            sliceStart = sliceEnd
+        }
+    }
+
+    private func writeSlice(_ entries: ArraySlice<PendingEntry>, startByte: Int) throws {
+        let segmentBytes = self.configuration.segmentBytes
+        var runStart = startByte
+        var position = startByte
+        for entry in entries {
+            let frameBytes = entry.end - position
+            let segmentSoFar = self.activeBytes + (position - runStart)
+            if segmentSoFar + frameBytes > segmentBytes && segmentSoFar > SegmentFormat.headerBytes {
+                try self.writeRun(runStart..<position)
+                try self.roll(firstIndex: entry.index)
+                runStart = position
+            }
+            position = entry.end
+        }
+        try self.writeRun(runStart..<position)
+        if self.configuration.durability == .fsync, let active = self.active {
+            try self.timedSync(active)
+        }
+    }
+
+    private func writeRun(_ range: Range<Int>) throws {
+        guard !range.isEmpty else { return }
+        guard let active = self.active else {
+            throw LogError(code: .ioFailed, message: "no active segment")
+        }
+        try self.fileSystem.write(active, self.spare.bytes(range), at: self.activeBytes)
+        self.activeBytes += range.count
+    }
+
+    private func timedSync(_ handle: FileSystemHandle) throws {
+        let start = DispatchTime.now().uptimeNanoseconds
+        do {
+            try self.fileSystem.synchronize(handle)
+        } catch {
+            throw LogError.wrapping(error, "fdatasync").asFsyncFailure()
+        }
+        self.writerFsyncs += 1
+        self.writerFsyncSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+
+    /// Starts a new segment at `firstIndex`. The old segment is synced first in every mode, and the new one's header
+    /// and directory entry before any record goes into it: so if a later segment exists, every earlier one is
+    /// complete on disk, and a torn record can only be at the end of the last segment.
+    private func roll(firstIndex: UInt64) throws {
+        if let old = self.active {
+            try self.timedSync(old)
+            self.fileSystem.close(old)
+            self.active = nil
+        }
+        let segment = try Self.createSegment(
+            firstIndex: firstIndex,
+            directory: self.configuration.directory,
+            fileSystem: self.fileSystem
+        )
+        self.writerFsyncs += 1
+        self.active = segment.handle
+        self.activeBytes = segment.info.bytes
+        self.mutex.withLock {
+            self.segments.append(segment.info)
+        }
+    }
+
+    static func createSegment(
+        firstIndex: UInt64,
+        directory: String,
+        fileSystem: any FileSystem
+    ) throws -> (handle: FileSystemHandle, info: SegmentInfo) {
+        let path = directory + "/" + SegmentFormat.fileName(firstIndex: firstIndex)
+        let handle = try fileSystem.openFile(atPath: path, mode: .create)
+        do {
+            let header = SegmentFormat.header(firstIndex: firstIndex)
+            try header.withUnsafeBytes { try fileSystem.write(handle, $0, at: 0) }
+            do {
+                try fileSystem.synchronize(handle)
+                try fileSystem.synchronizeDirectory(atPath: directory)
+            } catch {
+                throw LogError.wrapping(error, "sync new segment").asFsyncFailure()
+            }
+        } catch {
+            fileSystem.close(handle)
+            throw error
+        }
+        return (handle, SegmentInfo(firstIndex: firstIndex, path: path, bytes: SegmentFormat.headerBytes))
+    }
+
+    /// The log is failed: complete the unfinished batch and everything queued with `error`, then report it once.
+    private func fail(_ error: LogError, unfinished: ArraySlice<PendingEntry>) {
+        self.mutex.lock()
+        let report = self.lifecycle.batchFailed(error)
+        let handler = self.fatalHandler
+        if report && handler == nil {
+            self.lifecycle.fatalUnreported()
+        }
+        let queued = self.pendingEntries
+        self.pendingEntries = []
+        self.pending.count = 0
+        self.progress.broadcast()
+        self.mutex.unlock()
+
+        self.logger.critical("log failed; no further writes", metadata: ["error": "\(error)"])
+        for entry in unfinished {
+            entry.completion(.failure(error))
+        }
+        for entry in queued {
+            entry.completion(.failure(error))
+        }
+        if report, let handler {
+            handler(error)
+        }
+    }
+
+    // MARK: Snapshots
+
+    /// Durably writes a snapshot covering every record up to and including `index`, then compacts: deletes segments
+    /// whose records are all `<= index` (never the active one) and snapshots older than the previous one.
+    ///
+    /// Waits until record `index` is durable first, so a snapshot never covers records the log could lose. `produce`
+    /// streams the payload into the sink in pieces of any size. The file is written as a temporary, fsynced, renamed,
+    /// and the directory fsynced, before anything is deleted. A failure here (including a failed fsync of the
+    /// snapshot file, which is then discarded) throws and leaves the log and the previous snapshot in use.
+    /// With `.memory` durability this does nothing and `produce` is not called.
+    ///
+    /// Throws `.invalidArgument` if `index` is 0, beyond `lastIndex`, or not newer than the last snapshot.
+    public func writeSnapshot(index: UInt64, produce: (inout SnapshotSink) throws -> Void) throws {
+        if self.configuration.durability == .memory {
+            return
+        }
+        self.snapshotMutex.lock()
+        defer { self.snapshotMutex.unlock() }
+
+        try self.waitUntilDurable(index)
+
+        let directory = self.configuration.directory
+        let finalPath = directory + "/" + SnapshotFormat.fileName(index: index)
+        let temporaryPath = finalPath + ".tmp"
+        let handle = try self.fileSystem.openFile(atPath: temporaryPath, mode: .create)
+        let fileBytes: Int
+        do {
+            var sink = try SnapshotSink(
+                fileSystem: self.fileSystem,
+                handle: handle,
+                chunkBytes: self.configuration.snapshotChunkBytes,
+                index: index
+            )
+            try produce(&sink)
+            try sink.finish()
+            fileBytes = sink.fileBytes
+            do {
+                try self.fileSystem.synchronize(handle)
+            } catch {
+                throw LogError.wrapping(error, "fsync snapshot").asFsyncFailure()
+            }
+            self.fileSystem.close(handle)
+        } catch {
+            self.fileSystem.close(handle)
+            try? self.fileSystem.removeFile(atPath: temporaryPath)
+            throw error
+        }
+        try self.fileSystem.rename(atPath: temporaryPath, toPath: finalPath)
+        try self.fileSystem.synchronizeDirectory(atPath: directory)
+
+        let (segmentsToDelete, snapshotsToDelete) = self.mutex.withLock {
+            self.snapshots.append(SnapshotInfo(index: index, path: finalPath, bytes: fileBytes))
+            self.counters.lastSnapshotIndex = index
+            var segmentsToDelete: [SegmentInfo] = []
+            while self.segments.count > 1 && self.segments[1].firstIndex <= index + 1 {
+                segmentsToDelete.append(self.segments.removeFirst())
+            }
+            let snapshotsToDelete = Array(self.snapshots.dropLast(2))
+            self.snapshots.removeFirst(snapshotsToDelete.count)
+            return (segmentsToDelete, snapshotsToDelete)
+        }
+        if segmentsToDelete.isEmpty && snapshotsToDelete.isEmpty {
+            return
+        }
+        for path in segmentsToDelete.map(\.path) + snapshotsToDelete.map(\.path) {
+            try self.fileSystem.removeFile(atPath: path)
+        }
+        try self.fileSystem.synchronizeDirectory(atPath: directory)
+    }
+
+    private func waitUntilDurable(_ index: UInt64) throws {
+        self.mutex.lock()
+        defer { self.mutex.unlock() }
+        guard index >= 1 && index < self.nextIndex else {
+            throw LogError(code: .invalidArgument,
+                           message: "snapshot index \(index) is outside 1...\(self.nextIndex - 1)")
+        }
+        guard index > self.counters.lastSnapshotIndex else {
+            throw LogError(code: .invalidArgument, message:
+                "snapshot index \(index) is not newer than the last snapshot \(self.counters.lastSnapshotIndex)")
+        }
+        while self.durableIndexValue < index {
+            if let error = self.lifecycle.append() {
+                throw error
+            }
+            self.progressWaiters += 1
+            self.progress.wait(self.mutex)
+            self.progressWaiters -= 1
+        }
+    }
+}
