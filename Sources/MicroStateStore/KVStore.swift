@@ -452,8 +452,9 @@ public final class KVStore: @unchecked Sendable {
     }
 
     /// Records an expiry (a delete, seen by watchers as one) for each key whose TTL deadline is at or before
-    /// `nowMilliseconds`. The node calls it every 100 ms; each call expires at most 1024 keys (the rest on the
-    /// next call) so one call never holds the lock for long.
+    /// `nowMilliseconds`. The node calls it every 100 ms; each call expires at most 1024 keys and looks at most
+    /// 4096 queue entries (the rest on the next call) so one call never holds the lock for long. Each expiry is
+    /// its own record and revision.
     public func expireDue(nowMilliseconds: Int64) {
         var deferred = Deferred()
         self.lock.lock()
@@ -462,8 +463,10 @@ public final class KVStore: @unchecked Sendable {
             return
         }
         var expired = 0
-        while expired < 1024, let first = self.deadlines.first, first.deadline <= nowMilliseconds {
+        var popped = 0
+        while expired < 1024, popped < 4096, let first = self.deadlines.first, first.deadline <= nowMilliseconds {
             _ = self.deadlines.popFirst()
+            popped += 1
             let keyCount = Blob.keyCount(first.blob)
             let due = first.blob.withUnsafeBytes { blobBytes in
                 let key = UnsafeRawBufferPointer(rebasing: blobBytes[2..<(2 + keyCount)])
@@ -696,21 +699,26 @@ public final class KVStore: @unchecked Sendable {
     /// Drops history older than the retention (by revisions or bytes), never past `durable` or a snapshot in
     /// progress. Each call does a bounded amount of work (about 1024 events); writes call it often enough.
     func compactIfNeeded() {
-        let retention = self.limits.historyRetentionRevisions
-        var target = self.revision - retention
-        if self.historyBytes > self.limits.historyRetentionBytes, let first = self.history.first {
-            target = max(target, first.revision)
+        let ceiling = min(self.durable, self.snapshotPin ?? Int64.max)
+        var target = min(self.revision - self.limits.historyRetentionRevisions, ceiling)
+        let batch = min(1024, self.history.count)
+        if self.historyBytes > self.limits.historyRetentionBytes && batch > 0 {
+            // Over the byte bound: drop whole revisions from the front until under it (at most one batch).
+            var excess = self.historyBytes - self.limits.historyRetentionBytes
+            var index = 0
+            while index < batch - 1 && excess > 0 {
+                excess -= self.history[index].blob.count + 32
+                index += 1
+            }
+            target = max(target, min(self.history[index].revision, ceiling))
         }
-        target = min(target, self.durable, self.snapshotPin ?? Int64.max)
         guard target > self.compacted else {
             return
         }
-        guard !self.history.isEmpty else {
-            self.compacted = target
-            return
+        if batch > 0 {
+            // Bounded work per call: whole revisions up to the batch's last event.
+            target = min(target, self.history[batch - 1].revision)
         }
-        let bound = self.history[min(1023, self.history.count - 1)].revision
-        target = min(target, bound)
         while let first = self.history.first, first.revision <= target {
             self.history.removeFirst()
             self.historyBytes -= first.blob.count + 32

@@ -107,4 +107,33 @@ struct BTreeTests {
         #expect(tree.count == 0)
         #expect(tree.validate() == nil)
     }
+
+    @Test("A large random load keeps every invariant through inserts and removes of half the keys")
+    func largeRandom() {
+        var random = SeededRandom(state: 2024)
+        var tree = BTree()
+        var keys: [[UInt8]] = []
+        var seen = Set<[UInt8]>()
+        while keys.count < 30_000 {
+            let key = (0..<8).map { _ in UInt8.random(in: 0...255, using: &random) }
+            if seen.insert(key).inserted {
+                keys.append(key)
+                tree.insert(entry(key))
+            }
+        }
+        #expect(tree.validate() == nil, "\(tree.validate() ?? "")")
+        for key in keys.prefix(15_000) {
+            #expect(key.withUnsafeBytes { tree.remove($0) })
+        }
+        #expect(tree.validate() == nil, "\(tree.validate() ?? "")")
+        let rest = keys.dropFirst(15_000).sorted { $0.lexicographicallyPrecedes($1) }
+        #expect(BTreeTests.allKeys(tree) == rest)
+        for key in keys.prefix(15_000) {
+            #expect(key.withUnsafeBytes { tree.find($0) } == nil)
+        }
+    }
+
+    static func allKeys(_ tree: BTree) -> [[UInt8]] {
+        keys(from: tree.seek(UnsafeRawBufferPointer(start: nil, count: 0)), limit: Int.max)
+    }
 }

@@ -286,4 +286,27 @@ struct KVStoreTests {
         #expect(try store.putNow("a", "1", idempotencyKey: "r1").get().revision == 4)
         #expect(try store.putNow("a", "3", idempotencyKey: "r3").get().revision == 3)
     }
+
+    @Test("History beyond historyRetentionBytes is compacted early")
+    func historyBytesBound() throws {
+        var limits = StoreLimits()
+        limits.historyRetentionBytes = 2000
+        let store = KVStore.make(log: nil, limits: limits)
+        for i in 0..<100 {
+            store.putNow("k", "\(i)" + String(repeating: "x", count: 100))
+        }
+        let metrics = store.metrics
+        #expect(metrics.historyEvents < 20)
+        #expect(metrics.compactRevision > 80)
+        #expect(try store.get(key: b("k"), revision: metrics.compactRevision)?.modRevision == metrics.compactRevision)
+    }
+
+    @Test("A closed store refuses writes and keeps serving reads")
+    func closed() throws {
+        let store = KVStore.make()
+        store.putNow("a", "1")
+        store.close()
+        #expect(store.putNow("a", "2").error?.code == .unavailable)
+        #expect(try store.string("a") == "1")
+    }
 }

@@ -4,14 +4,30 @@ import Foundation
 /// Bytes of a string.
 func b(_ string: String) -> [UInt8] { Array(string.utf8) }
 
-/// A thread-safe box for values set by completions.
+/// A thread-safe box for values set by completions, which may run on another thread.
 final class Box<Value>: @unchecked Sendable {
-    private let lock = NSLock()
+    private let condition = NSCondition()
     private var stored: Value?
 
     var value: Value? {
-        get { self.lock.withLock { self.stored } }
-        set { self.lock.withLock { self.stored = newValue } }
+        get { self.condition.withLock { self.stored } }
+        set {
+            self.condition.withLock {
+                self.stored = newValue
+                self.condition.broadcast()
+            }
+        }
+    }
+
+    /// Waits (up to 10 s) for a value: with concurrent writers a completion may be applied by another thread.
+    func wait() -> Value {
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        let deadline = Date(timeIntervalSinceNow: 10)
+        while self.stored == nil {
+            precondition(self.condition.wait(until: deadline), "completion never ran")
+        }
+        return self.stored!
     }
 }
 
@@ -119,20 +135,20 @@ extension KVStore {
         self.put(key: b(key), value: b(value), expectedRevision: expected, ttlMilliseconds: ttl, idempotencyKey: idempotencyKey) {
             box.value = $0
         }
-        return box.value!
+        return box.wait()
     }
 
     @discardableResult
     func deleteNow(_ key: String, expected: Int64? = nil) -> Result<StoreDeleteResult, StoreError> {
         let box = Box<Result<StoreDeleteResult, StoreError>>()
         self.delete(key: b(key), expectedRevision: expected) { box.value = $0 }
-        return box.value!
+        return box.wait()
     }
 
     func txnNow(_ request: StoreTxnRequest) -> Result<StoreTxnResult, StoreError> {
         let box = Box<Result<StoreTxnResult, StoreError>>()
         self.txn(request) { box.value = $0 }
-        return box.value!
+        return box.wait()
     }
 
     /// The value of `key` at `revision` as a string, nil when absent.
