@@ -15,9 +15,9 @@ extension KVStore {
     /// Keys serialized per lock hold while writing a snapshot: writers wait at most this long.
     static let snapshotChunkKeys = 4096
 
-    /// Writes a snapshot of the current state through `log.writeSnapshot`, on the calling thread.
+    /// Writes a snapshot of the durable state through `log.writeSnapshot`, on the calling thread.
     ///
-    /// The state is read at the current revision in chunks of `snapshotChunkKeys` keys, each under the lock
+    /// The state is read at `durableRevision` (with the log index of its record) in chunks of `snapshotChunkKeys` keys, each under the lock
     /// (an MVCC read at a pinned revision, so writes continue between chunks and compaction waits).
     /// Automatic snapshots (every `compactAfterRecords` records) run this on the store's snapshot queue.
     /// Throws `unavailable` without a log, `resourceExhausted` if a snapshot is already being written, and
@@ -31,10 +31,12 @@ extension KVStore {
             self.unlockAndDrain()
             throw StoreError(code: .resourceExhausted, message: "a snapshot is already being written")
         }
-        let revision = self.revision
-        let index = self.lastAppendedIndex
+        // The durable state only: a pending write's record may still fail.
+        let revision = self.durable
+        let index = self.durableIndex
         self.snapshotPin = revision
-        self.recordsSinceSnapshot = 0
+        self.lastSnapshotRevision = revision
+        self.recordsSinceSnapshot = Int(self.revision - self.durable)
         self.unlockAndDrain()
         try self.writeSnapshot(revision: revision, index: index)
     }
@@ -85,7 +87,11 @@ extension KVStore {
         } catch let error as StoreError {
             throw error
         } catch {
-            throw StoreError(code: .internal, message: "writing the snapshot at revision \(revision) failed", cause: SendableError(description: "\(error)"))
+            throw StoreError(
+                code: .internal,
+                message: "writing the snapshot at revision \(revision) (log index \(index)) failed",
+                cause: error
+            )
         }
     }
 
@@ -239,6 +245,8 @@ extension KVStore {
         self.durable = revision
         self.compacted = revision
         self.lastAppendedIndex = index
+        self.durableIndex = index
+        self.lastSnapshotRevision = revision
     }
 
     /// Loads a snapshot held in an array; see `restore(snapshot:index:)`.
@@ -270,6 +278,7 @@ extension KVStore {
         var deferred = Deferred()
         self.markDurable(upTo: decoded.revision, deferred: &deferred)
         self.lastAppendedIndex = index
+        self.durableIndex = index
         self.recordsSinceSnapshot += 1
     }
 
@@ -280,10 +289,4 @@ extension KVStore {
         }
         try result.get()
     }
-}
-
-/// A log error carried as text, so `StoreError.cause` stays `Sendable`.
-public struct SendableError: Error, Sendable, CustomStringConvertible {
-    /// The original error's description.
-    public var description: String
 }

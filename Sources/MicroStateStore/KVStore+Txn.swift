@@ -50,7 +50,7 @@ extension KVStore {
                 responses.append(.delete(StoreDeleteResult(deleted: exists, revision: exists ? writeRevision : readRevision)))
             }
             if case .put(let key, let value, let ttl) = op {
-                operations.append(.put(key: key, value: value, deadline: ttl > 0 ? now &+ ttl : 0, idempotencyKey: ""))
+                operations.append(.put(key: key, value: value, deadline: Self.deadline(now: now, ttlMilliseconds: ttl), idempotencyKey: ""))
             }
         }
         let hasWrites = !operations.isEmpty

@@ -95,6 +95,9 @@ public final class KVStore: @unchecked Sendable {
     var logFailure: (any Error)? = nil
     var closed = false
     var lastAppendedIndex: UInt64 = 0
+    /// Log index of the record of `durable`.
+    var durableIndex: UInt64 = 0
+    var lastSnapshotRevision: Int64 = 0
     var recordsSinceSnapshot = 0
     var snapshotsTaken = 0
     var snapshotFailures = 0
@@ -115,7 +118,11 @@ public final class KVStore: @unchecked Sendable {
     ///   - clock: the wall clock for TTLs and idempotency windows.
     /// - Important: call `restore` (if there is a snapshot) and `replay` for every record after it before
     ///   serving any request.
-    public init(configuration: StoreConfiguration = StoreConfiguration(), log: (any StoreLog)?, clock: any StoreClock) {
+    public init(
+        configuration: StoreConfiguration = StoreConfiguration(),
+        log: (any StoreLog)?,
+        clock: any StoreClock = SystemClock()
+    ) {
         precondition(configuration.limits.maxKeyBytes <= Int(UInt16.max), "maxKeyBytes must be at most 65535")
         precondition(configuration.limits.maxKeyBytes > 0 && configuration.limits.maxValueBytes >= 0)
         precondition(configuration.limits.historyRetentionRevisions >= 0)
@@ -161,6 +168,7 @@ public final class KVStore: @unchecked Sendable {
             watchers: self.watcherCount,
             pendingWrites: self.pending.count,
             snapshotsTaken: self.snapshotsTaken,
+            snapshotFailures: self.snapshotFailures,
             recordsSinceSnapshot: self.recordsSinceSnapshot,
             historyEvents: self.history.count,
             idempotencyKeys: self.idempotency.count,
@@ -364,7 +372,7 @@ public final class KVStore: @unchecked Sendable {
         }
         self.revision += 1
         let revision = self.revision
-        let deadline = ttlMilliseconds > 0 ? now &+ ttlMilliseconds : 0
+        let deadline = Self.deadline(now: now, ttlMilliseconds: ttlMilliseconds)
         key.withUnsafeBytes { keyBytes in
             value.withUnsafeBytes { valueBytes in
                 self.applyPut(key: keyBytes, value: valueBytes, revision: revision, deadline: deadline)
@@ -513,6 +521,15 @@ public final class KVStore: @unchecked Sendable {
         return nil
     }
 
+    /// The wall-clock deadline of a TTL (0 = none); saturates instead of overflowing for absurd TTLs.
+    static func deadline(now: Int64, ttlMilliseconds: Int64) -> Int64 {
+        guard ttlMilliseconds > 0 else {
+            return 0
+        }
+        let (sum, overflow) = now.addingReportingOverflow(ttlMilliseconds)
+        return overflow ? Int64.max : sum
+    }
+
     /// Why writes are refused now, if they are.
     func writeRefusal() -> StoreError? {
         if let failure = self.logFailure {
@@ -570,12 +587,24 @@ public final class KVStore: @unchecked Sendable {
             self.logCompleted(revision: revision, result: result)
         }
         self.recordsSinceSnapshot += 1
+    }
+
+    /// Schedules a snapshot of the durable state when `compactAfterRecords` records were appended since the
+    /// last one and none is being written.
+    ///
+    /// The snapshot is taken at `durable` with the log index of its record, not at the latest revision, so
+    /// it never holds a write whose record could still fail.
+    func scheduleSnapshotIfDue(deferred: inout Deferred) {
         let every = self.configuration.compactAfterRecords
-        if every > 0 && self.recordsSinceSnapshot >= every && self.snapshotPin == nil {
-            self.snapshotPin = self.revision
-            self.recordsSinceSnapshot = 0
-            deferred.snapshot = (self.revision, self.lastAppendedIndex)
+        guard every > 0, self.log != nil, self.recordsSinceSnapshot >= every, self.snapshotPin == nil,
+            self.durable > self.lastSnapshotRevision
+        else {
+            return
         }
+        self.snapshotPin = self.durable
+        self.lastSnapshotRevision = self.durable
+        self.recordsSinceSnapshot = Int(self.revision - self.durable)
+        deferred.snapshot = (self.durable, self.durableIndex)
     }
 
     /// Queues a completion for `pending` in revision order (an idempotent retry may wait on an older revision).
@@ -790,15 +819,17 @@ public final class KVStore: @unchecked Sendable {
             var deferred = Deferred()
             for item in items {
                 switch item.result {
-                case .success:
+                case .success(let index):
                     if self.logFailure == nil {
                         self.markDurable(upTo: item.revision, deferred: &deferred)
+                        self.durableIndex = max(self.durableIndex, index)
                     }
                 case .failure(let error):
                     if self.logFailure == nil {
                         self.logFailure = error
                         let failure = StoreError.unavailable(
-                            "the log failed before revision \(item.revision) was durable: \(error)"
+                            "the log failed before revision \(item.revision) was durable: \(error)",
+                            cause: error
                         )
                         while let first = self.pending.popFirst() {
                             deferred.failed.append((first, failure))
@@ -806,6 +837,7 @@ public final class KVStore: @unchecked Sendable {
                     }
                 }
             }
+            self.scheduleSnapshotIfDue(deferred: &deferred)
             self.lock.unlock()
             self.run(&deferred)
         }

@@ -215,6 +215,8 @@ public struct StoreMetrics: Sendable, Equatable {
     public var pendingWrites: Int
     /// Snapshots written since the store was created.
     public var snapshotsTaken: Int
+    /// Snapshots that failed to be written (not fatal: recovery replays more of the log).
+    public var snapshotFailures: Int
     /// Records appended since the last snapshot.
     public var recordsSinceSnapshot: Int
     /// Events retained in the history.

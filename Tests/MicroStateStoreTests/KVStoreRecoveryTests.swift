@@ -139,4 +139,22 @@ struct KVStoreRecoveryTests {
             #expect(error.message.contains("snapshot at index 3"))
         }
     }
+
+    @Test("A snapshot holds only durable writes, with the log index of the last durable record")
+    func snapshotExcludesPendingWrites() throws {
+        let log = FakeLog(hold: true)
+        let store = KVStore.make(log: log)
+        for key in ["a", "b", "c"] {
+            store.put(key: b(key), value: b("v")) { _ in }
+        }
+        log.release(2)
+        try store.takeSnapshot()
+        let snapshot = try #require(log.snapshots.last)
+        #expect(snapshot.index == 2)
+        let recovered = KVStore.make(log: nil)
+        try recovered.restore(snapshot: snapshot.bytes, index: snapshot.index)
+        #expect(try recovered.dump().map(\.key) == [b("a"), b("b")])
+        try recovered.replay(record: log.records[2], index: 3)
+        #expect(try recovered.dump().count == 3)
+    }
 }
