@@ -17,8 +17,9 @@ extension KVStore {
 
     /// Writes a snapshot of the durable state through `log.writeSnapshot`, on the calling thread.
     ///
-    /// The state is read at `durableRevision` (with the log index of its record) in chunks of `snapshotChunkKeys` keys, each under the lock
-    /// (an MVCC read at a pinned revision, so writes continue between chunks and compaction waits).
+    /// The state is read at `durableRevision` (with the log index of its record) in chunks of
+    /// `snapshotChunkKeys` keys, each under the lock (an MVCC read at a pinned revision, so writes continue
+    /// between chunks and compaction waits).
     /// Automatic snapshots (every `compactAfterRecords` records) run this on the store's snapshot queue.
     /// Throws `unavailable` without a log, `resourceExhausted` if a snapshot is already being written, and
     /// `internal` wrapping the log's error.
@@ -117,7 +118,9 @@ extension KVStore {
     }
 
     /// Serializes up to `snapshotChunkKeys` keys after `after` at `revision`; returns whether the end was reached.
-    private func snapshotChunk(revision: Int64, after: inout [UInt8]?, into writer: inout ByteWriter, count: inout Int) -> Bool {
+    private func snapshotChunk(revision: Int64, after: inout [UInt8]?, into writer: inout ByteWriter, count: inout Int)
+        -> Bool
+    {
         self.lock.lock()
         defer { self.unlockAndDrain() }
         var position: BTreePosition?
@@ -170,7 +173,10 @@ extension KVStore {
         self.lock.lock()
         defer { self.unlockAndDrain() }
         guard self.revision == 0 && self.tree.count == 0 else {
-            throw StoreError(code: .internal, message: "restore on a store that already holds revision \(self.revision)")
+            throw StoreError(
+                code: .internal,
+                message: "restore on a store that already holds revision \(self.revision)"
+            )
         }
         var reader = ByteReader(snapshot, what: "snapshot at index \(index)")
         var magic: [UInt8] = []
@@ -202,7 +208,9 @@ extension KVStore {
                 break
             }
             guard flag == 1 else {
-                throw StoreError.corrupt("snapshot at index \(index) has an unknown entry flag \(flag) at byte \(offset)")
+                throw StoreError.corrupt(
+                    "snapshot at index \(index) has an unknown entry flag \(flag) at byte \(offset)"
+                )
             }
             let key = try reader.rawBytes()
             let value = try reader.rawBytes()
@@ -215,7 +223,11 @@ extension KVStore {
             else {
                 throw StoreError.corrupt("snapshot at index \(index) has an invalid key entry at byte \(offset)")
             }
-            if let previousKey, previousKey.withUnsafeBytes({ Blob.compare($0, Blob.make(key: key, value: UnsafeRawBufferPointer(start: nil, count: 0))) }) >= 0 {
+            if let previousKey,
+                previousKey.withUnsafeBytes({
+                    Blob.compare($0, Blob.make(key: key, value: UnsafeRawBufferPointer(start: nil, count: 0)))
+                }) >= 0
+            {
                 throw StoreError.corrupt("snapshot at index \(index) has keys out of order at byte \(offset)")
             }
             previousKey = [UInt8](key)
@@ -228,7 +240,12 @@ extension KVStore {
             }
             self.tree.insert(
                 KeyEntry(
-                    latest: KeyVersion(blob: blob, createRevision: createRevision, modRevision: modRevision, version: version),
+                    latest: KeyVersion(
+                        blob: blob,
+                        createRevision: createRevision,
+                        modRevision: modRevision,
+                        version: version
+                    ),
                     extra: extra
                 )
             )
@@ -267,7 +284,8 @@ extension KVStore {
         defer { self.unlockAndDrain() }
         guard decoded.revision == self.revision + 1 else {
             throw StoreError.corrupt(
-                "log record at index \(index) carries revision \(decoded.revision) but the store expects \(self.revision + 1)"
+                "log record at index \(index) carries revision \(decoded.revision) "
+                    + "but the store expects \(self.revision + 1)"
             )
         }
         guard !decoded.operations.isEmpty else {

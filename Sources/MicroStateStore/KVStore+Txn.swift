@@ -47,10 +47,19 @@ extension KVStore {
                 if exists {
                     operations.append(.delete(key: key))
                 }
-                responses.append(.delete(StoreDeleteResult(deleted: exists, revision: exists ? writeRevision : readRevision)))
+                responses.append(
+                    .delete(StoreDeleteResult(deleted: exists, revision: exists ? writeRevision : readRevision))
+                )
             }
             if case .put(let key, let value, let ttl) = op {
-                operations.append(.put(key: key, value: value, deadline: Self.deadline(now: now, ttlMilliseconds: ttl), idempotencyKey: ""))
+                operations.append(
+                    .put(
+                        key: key,
+                        value: value,
+                        deadline: Self.deadline(now: now, ttlMilliseconds: ttl),
+                        idempotencyKey: ""
+                    )
+                )
             }
         }
         let hasWrites = !operations.isEmpty

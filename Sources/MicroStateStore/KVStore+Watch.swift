@@ -93,7 +93,13 @@ extension KVStore {
         if event.version == 0 {
             return StoreWatchEvent(
                 type: .delete,
-                kv: StoreKeyValue(key: Blob.key(event.blob), value: [], createRevision: 0, modRevision: event.revision, version: 0)
+                kv: StoreKeyValue(
+                    key: Blob.key(event.blob),
+                    value: [],
+                    createRevision: 0,
+                    modRevision: event.revision,
+                    version: 0
+                )
             )
         }
         return StoreWatchEvent(

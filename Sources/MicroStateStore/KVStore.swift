@@ -265,7 +265,8 @@ public final class KVStore: @unchecked Sendable {
                         continue
                     }
                     let size = version.blob.count - 2
-                    if kvs.count == effectiveLimit || (!kvs.isEmpty && bytes + size > self.limits.maxRangeResponseBytes) {
+                    if kvs.count == effectiveLimit || (!kvs.isEmpty && bytes + size > self.limits.maxRangeResponseBytes)
+                    {
                         more = true
                         continue
                     }
@@ -571,7 +572,11 @@ public final class KVStore: @unchecked Sendable {
         let revision = self.revision
         _ = self.applyDelete(key: key, revision: revision)
         if self.log != nil {
-            let record = StoreRecord(revision: revision, timeMilliseconds: now, operations: [.expire(key: [UInt8](key))])
+            let record = StoreRecord(
+                revision: revision,
+                timeMilliseconds: now,
+                operations: [.expire(key: [UInt8](key))]
+            )
             self.appendRecord(record.encode(), revision: revision, deferred: &deferred)
         } else {
             self.markDurable(upTo: revision, deferred: &deferred)
@@ -661,7 +666,14 @@ public final class KVStore: @unchecked Sendable {
             }
             leaf.entries[index].latest = version
             leaf.entries[index].extra = extra
-            self.appendHistory(HistoryEvent(blob: blob, revision: revision, createRevision: version.createRevision, version: version.version))
+            self.appendHistory(
+                HistoryEvent(
+                    blob: blob,
+                    revision: revision,
+                    createRevision: version.createRevision,
+                    version: version.version
+                )
+            )
         } else {
             var extra: KeyExtra? = nil
             if deadline != 0 {

@@ -90,7 +90,8 @@ extension StoreError {
 
     static func aborted(key: [UInt8], expected: Int64, current: Int64) -> StoreError {
         let state = current == 0 ? "does not exist" : "is at revision \(current)"
-        let expectation = expected == 0 ? "expected key \(Self.quote(key)) to be absent" : "expected revision \(expected)"
+        let expectation =
+            expected == 0 ? "expected key \(Self.quote(key)) to be absent" : "expected revision \(expected)"
         let message =
             expected == 0
             ? "\(expectation) but it \(state)"
@@ -129,10 +130,12 @@ extension StoreError {
         if printable {
             text = "\"" + String(decoding: shown, as: UTF8.self) + "\""
         } else {
-            text = "0x" + shown.map { byte in
-                let digits = String(byte, radix: 16)
-                return byte < 16 ? "0" + digits : digits
-            }.joined()
+            text =
+                "0x"
+                + shown.map { byte in
+                    let digits = String(byte, radix: 16)
+                    return byte < 16 ? "0" + digits : digits
+                }.joined()
         }
         if key.count > 64 {
             text += "…(\(key.count) bytes)"

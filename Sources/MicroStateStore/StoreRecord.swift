@@ -66,7 +66,8 @@ struct StoreRecord: Equatable {
         let format = try reader.byte()
         guard format == Self.formatVersion else {
             throw StoreError.corrupt(
-                "log record at index \(index) has format version \(format); this build reads version \(Self.formatVersion)"
+                "log record at index \(index) has format version \(format); "
+                    + "this build reads version \(Self.formatVersion)"
             )
         }
         let revision = try reader.int64()
@@ -89,7 +90,9 @@ struct StoreRecord: Equatable {
             case 3:
                 operations.append(.expire(key: key))
             default:
-                throw StoreError.corrupt("log record at index \(index): unknown operation tag \(tag) at byte \(tagOffset)")
+                throw StoreError.corrupt(
+                    "log record at index \(index): unknown operation tag \(tag) at byte \(tagOffset)"
+                )
             }
         }
         guard reader.isAtEnd else {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import MicroStateStore
 
 /// A deterministic RNG (SplitMix64) so failures replay.

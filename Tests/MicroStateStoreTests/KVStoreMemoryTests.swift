@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import MicroStateStore
 
 /// Resident set size of this process in bytes, from /proc (Linux only; 0 elsewhere).
@@ -32,8 +33,10 @@ struct KVStoreMemoryTests {
         }
         let used = residentBytes() - before
         let raw = 1_000_000 * 116
-        print("memory: \(store.metrics.keys) keys, \(used / 1_000_000) MB resident for \(raw / 1_000_000) MB raw "
-            + "(\(used / 1_000_000) bytes per key)")
+        print(
+            "memory: \(store.metrics.keys) keys, \(used / 1_000_000) MB resident for \(raw / 1_000_000) MB raw "
+                + "(\(used / 1_000_000) bytes per key)"
+        )
         #expect(store.metrics.keys == 1_000_000)
         #expect(used <= 2 * raw)
     }

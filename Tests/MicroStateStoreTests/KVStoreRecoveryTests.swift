@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import MicroStateStore
 
 /// Applies a deterministic mix of operations.

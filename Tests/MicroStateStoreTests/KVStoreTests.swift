@@ -1,4 +1,5 @@
 import Testing
+
 @testable import MicroStateStore
 
 @Suite("KVStore")
@@ -59,7 +60,12 @@ struct KVStoreTests {
         let store = KVStore.make()
         store.putNow("a", "1")  // revision 1
         store.putNow("a", "2")  // revision 2
-        struct Case { var name: String; var key: String; var expected: Int64; var current: Int64? }
+        struct Case {
+            var name: String
+            var key: String
+            var expected: Int64
+            var current: Int64?
+        }
         let cases = [
             Case(name: "stale", key: "a", expected: 1, current: 2),
             Case(name: "must not exist but exists", key: "a", expected: 0, current: 2),

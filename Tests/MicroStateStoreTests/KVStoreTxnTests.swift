@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import MicroStateStore
 
 @Suite("KVStore Txn")
@@ -101,7 +102,9 @@ struct KVStoreTxnTests {
         for i in 0..<accounts {
             store.putNow("acct/\(i)", "100")
         }
-        @Sendable func balance(_ kv: StoreKeyValue?) -> Int { Int(String(decoding: kv?.value ?? [], as: UTF8.self)) ?? 0 }
+        @Sendable func balance(_ kv: StoreKeyValue?) -> Int {
+            Int(String(decoding: kv?.value ?? [], as: UTF8.self)) ?? 0
+        }
         DispatchQueue.concurrentPerform(iterations: 8) { worker in
             var random = SeededRandom(state: UInt64(worker + 1))
             var done = 0
@@ -118,7 +121,11 @@ struct KVStoreTxnTests {
                 let write = try! store.txnNow(
                     StoreTxnRequest(
                         compares: [
-                            StoreCompare(key: b("acct/\(from)"), result: .equal, target: .modRevision(fromKV!.modRevision)),
+                            StoreCompare(
+                                key: b("acct/\(from)"),
+                                result: .equal,
+                                target: .modRevision(fromKV!.modRevision)
+                            ),
                             StoreCompare(key: b("acct/\(to)"), result: .equal, target: .modRevision(toKV!.modRevision)),
                         ],
                         success: [

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import MicroStateStore
 
 @Suite("StoreRecord")
@@ -23,7 +24,14 @@ struct StoreRecordTests {
             }.get()
             #expect(decoded == record)
         }
-        let fast = StoreRecord.encodePut(revision: 3, time: 4, key: b("k"), value: b("v"), deadline: 5, idempotencyKey: "i")
+        let fast = StoreRecord.encodePut(
+            revision: 3,
+            time: 4,
+            key: b("k"),
+            value: b("v"),
+            deadline: 5,
+            idempotencyKey: "i"
+        )
         let slow = StoreRecord(
             revision: 3,
             timeMilliseconds: 4,
@@ -34,7 +42,11 @@ struct StoreRecordTests {
 
     @Test("Malformed records fail with an error naming the index and the problem")
     func malformed() {
-        let good = StoreRecord(revision: 2, timeMilliseconds: 0, operations: [.put(key: b("k"), value: b("v"), deadline: 0, idempotencyKey: "")]).encode()
+        let good = StoreRecord(
+            revision: 2,
+            timeMilliseconds: 0,
+            operations: [.put(key: b("k"), value: b("v"), deadline: 0, idempotencyKey: "")]
+        ).encode()
         var badTag = good
         badTag[4] = 9
         let cases: [(String, [UInt8], String)] = [

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import MicroStateStore
 
 private func drain(_ watcher: StoreWatcher) -> [StoreWatchEvent] {

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import MicroStateStore
 
 /// Bytes of a string.
@@ -132,7 +133,13 @@ extension KVStore {
         idempotencyKey: String = ""
     ) -> Result<StorePutResult, StoreError> {
         let box = Box<Result<StorePutResult, StoreError>>()
-        self.put(key: b(key), value: b(value), expectedRevision: expected, ttlMilliseconds: ttl, idempotencyKey: idempotencyKey) {
+        self.put(
+            key: b(key),
+            value: b(value),
+            expectedRevision: expected,
+            ttlMilliseconds: ttl,
+            idempotencyKey: idempotencyKey
+        ) {
             box.value = $0
         }
         return box.wait()
