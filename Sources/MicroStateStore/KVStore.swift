@@ -264,13 +264,13 @@ public final class KVStore: @unchecked Sendable {
                     if more {
                         continue
                     }
-                    let size = version.blob.count - 2
+                    let size = keysOnly ? Blob.keyCount(version.blob) : version.blob.count - 2
                     if kvs.count == effectiveLimit || (!kvs.isEmpty && bytes + size > self.limits.maxRangeResponseBytes)
                     {
                         more = true
                         continue
                     }
-                    bytes += keysOnly ? Blob.keyCount(version.blob) : size
+                    bytes += size
                     kvs.append(
                         StoreKeyValue(
                             key: Blob.key(version.blob),

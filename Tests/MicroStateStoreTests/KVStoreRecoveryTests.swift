@@ -158,4 +158,31 @@ struct KVStoreRecoveryTests {
         try recovered.replay(record: log.records[2], index: 3)
         #expect(try recovered.dump().count == 3)
     }
+
+    @Test("Concurrent writers with a log completing on its own thread: all complete and the log replays identically")
+    func concurrentWritersAsyncLog() throws {
+        let log = QueueLog()
+        let store = KVStore(configuration: StoreConfiguration(), log: log)
+        let revisions = Box<[Int64]>()
+        revisions.value = []
+        DispatchQueue.concurrentPerform(iterations: 4) { worker in
+            for i in 0..<150 {
+                let done = Box<Int64>()
+                if i % 5 == 4 {
+                    store.delete(key: b("w\(worker)/\(i - 1)")) { done.value = try! $0.get().revision }
+                } else {
+                    store.put(key: b("w\(worker)/\(i)"), value: b("\(i)")) { done.value = try! $0.get().revision }
+                }
+                let revision = done.wait()
+                revisions.value = revisions.value! + [revision]
+            }
+        }
+        #expect(Set(revisions.value!).count == 600)
+        #expect(store.durableRevision == 600)
+        let recovered = KVStore.make(log: nil)
+        for (index, record) in log.records.enumerated() {
+            try recovered.replay(record: record, index: UInt64(index + 1))
+        }
+        #expect(try recovered.dump() == store.dump())
+    }
 }

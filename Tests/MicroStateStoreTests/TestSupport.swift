@@ -108,6 +108,29 @@ final class FakeLog: StoreLog, @unchecked Sendable {
     }
 }
 
+/// A `StoreLog` that completes every append later, in order, on its own queue (as a WAL's flusher does).
+final class QueueLog: StoreLog, @unchecked Sendable {
+    private let lock = NSLock()
+    private let queue = DispatchQueue(label: "queue-log")
+    private var _records: [[UInt8]] = []
+
+    var records: [[UInt8]] { self.lock.withLock { self._records } }
+
+    func append(_ payload: [UInt8], completion: @escaping @Sendable (Result<UInt64, any Error>) -> Void) -> UInt64 {
+        // Enqueue under the lock so completions run in index order.
+        self.lock.withLock {
+            self._records.append(payload)
+            let index = UInt64(self._records.count)
+            self.queue.async { completion(.success(index)) }
+            return index
+        }
+    }
+
+    func writeSnapshot(index: UInt64, produce: (_ emit: ([UInt8]) throws -> Void) throws -> Void) throws {
+        try produce { _ in }
+    }
+}
+
 extension KVStore {
     /// A store with a fake log completing at once and a manual clock.
     static func make(

@@ -1,0 +1,18 @@
+/// The durable log the store appends its records to; the node adapts its WAL to this.
+///
+/// - Important: `append` is called with the store lock held; it may call `completion` synchronously (the
+///   store queues such a completion and applies it after its critical section), but must not block on I/O.
+public protocol StoreLog: AnyObject, Sendable {
+    /// Queues one record and returns its log index.
+    ///
+    /// `completion` is called exactly once, when the record is durable (or the log failed), in index order,
+    /// on any thread. The store calls `append` while holding its lock, so append must only queue.
+    func append(_ payload: [UInt8], completion: @escaping @Sendable (Result<UInt64, any Error>) -> Void) -> UInt64
+
+    /// Durably stores a snapshot covering every record up to and including `index`.
+    ///
+    /// `produce` writes the snapshot as a sequence of chunks through the `emit` function it is given; the
+    /// snapshot is their concatenation. After it returns (without throwing), records up to `index` may be
+    /// dropped. Called on the store's snapshot thread, never with the store lock held.
+    func writeSnapshot(index: UInt64, produce: (_ emit: ([UInt8]) throws -> Void) throws -> Void) throws
+}
