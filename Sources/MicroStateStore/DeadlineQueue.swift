@@ -1,8 +1,10 @@
 /// A binary min-heap of TTL deadlines, so `expireDue` finds due keys in O(log n) each.
 ///
-/// Entries are never removed when a key is overwritten or deleted; `expireDue` checks on pop that the key's
+/// Entries are not removed when a key is overwritten or deleted; `expireDue` checks on pop that the key's
 /// latest version is still the one the entry was queued for (same mod revision and deadline), and drops stale
-/// entries. Each Put with a TTL queues one entry, so the heap holds at most the TTL puts not yet popped.
+/// entries. So that keys re-put with long TTLs cannot grow the heap without bound, the store prunes stale
+/// entries (`prune`) once they outnumber the live ones by more than 1024: the heap stays below
+/// 2 × live TTL keys + 1024 entries, at amortized O(log n) per TTL put.
 struct DeadlineQueue {
     struct Item {
         var deadline: Int64
@@ -35,7 +37,22 @@ struct DeadlineQueue {
         }
         self.items.swapAt(0, self.items.count - 1)
         let item = self.items.removeLast()
-        var parent = 0
+        self.siftDown(0)
+        return item
+    }
+
+    /// Keeps only the entries `isLive` accepts and restores the heap order (Floyd's heapify, O(n)).
+    mutating func prune(_ isLive: (Item) -> Bool) {
+        self.items.removeAll { !isLive($0) }
+        var parent = self.items.count / 2 - 1
+        while parent >= 0 {
+            self.siftDown(parent)
+            parent -= 1
+        }
+    }
+
+    private mutating func siftDown(_ start: Int) {
+        var parent = start
         while true {
             let left = 2 * parent + 1
             let right = left + 1
@@ -47,12 +64,11 @@ struct DeadlineQueue {
                 smallest = right
             }
             if smallest == parent {
-                break
+                return
             }
             self.items.swapAt(parent, smallest)
             parent = smallest
         }
-        return item
     }
 
     mutating func removeAll() {

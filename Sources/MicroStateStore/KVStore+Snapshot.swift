@@ -236,6 +236,7 @@ extension KVStore {
             if deadline != 0 {
                 extra = KeyExtra()
                 extra!.deadline = deadline
+                self.ttlKeys += 1
                 self.deadlines.push(DeadlineQueue.Item(deadline: deadline, modRevision: modRevision, blob: blob))
             }
             self.tree.insert(

@@ -88,6 +88,8 @@ public final class KVStore: @unchecked Sendable {
     var idempotency: [String: IdempotencyEntry] = [:]
     var idempotencyOrder = Deque<(key: String, revision: Int64)>()
     var deadlines = DeadlineQueue()
+    /// Live keys whose latest version has a TTL deadline.
+    var ttlKeys = 0
     var exactWatchers: [[UInt8]: [StoreWatcher]] = [:]
     var prefixWatchers: [StoreWatcher] = []
     var watcherCount = 0
@@ -172,6 +174,7 @@ public final class KVStore: @unchecked Sendable {
             recordsSinceSnapshot: self.recordsSinceSnapshot,
             historyEvents: self.history.count,
             idempotencyKeys: self.idempotency.count,
+            ttlKeys: self.ttlKeys,
             ttlQueued: self.deadlines.count,
             logFailed: self.logFailure != nil
         )
@@ -477,16 +480,7 @@ public final class KVStore: @unchecked Sendable {
             _ = self.deadlines.popFirst()
             popped += 1
             let keyCount = Blob.keyCount(first.blob)
-            let due = first.blob.withUnsafeBytes { blobBytes in
-                let key = UnsafeRawBufferPointer(rebasing: blobBytes[2..<(2 + keyCount)])
-                guard let position = self.tree.find(key) else {
-                    return false
-                }
-                let entry = position.leaf.entries[position.index]
-                return !entry.latest.isTombstone && entry.latest.modRevision == first.modRevision
-                    && entry.deadline == first.deadline
-            }
-            if due {
+            if self.isQueuedDeadlineLive(first) {
                 first.blob.withUnsafeBytes { blobBytes in
                     let key = UnsafeRawBufferPointer(rebasing: blobBytes[2..<(2 + keyCount)])
                     self.recordExpiry(key, now: nowMilliseconds, deferred: &deferred)
@@ -651,6 +645,9 @@ public final class KVStore: @unchecked Sendable {
             let previous = leaf.entries[index].latest
             let extra = leaf.entries[index].extra ?? KeyExtra()
             extra.older.append(OlderVersion(version: previous, deadline: extra.deadline))
+            if extra.deadline != 0 && !previous.isTombstone {
+                self.ttlKeys -= 1
+            }
             extra.deadline = deadline
             let version =
                 previous.isTombstone
@@ -686,7 +683,25 @@ public final class KVStore: @unchecked Sendable {
             self.appendHistory(HistoryEvent(blob: blob, revision: revision, createRevision: revision, version: 1))
         }
         if deadline != 0 {
+            self.ttlKeys += 1
             self.deadlines.push(DeadlineQueue.Item(deadline: deadline, modRevision: revision, blob: blob))
+            if self.deadlines.count > 2 * self.ttlKeys + 1024 {
+                self.deadlines.prune { self.isQueuedDeadlineLive($0) }
+            }
+        }
+    }
+
+    /// Whether a deadline queue entry still describes its key's latest version.
+    func isQueuedDeadlineLive(_ item: DeadlineQueue.Item) -> Bool {
+        let keyCount = Blob.keyCount(item.blob)
+        return item.blob.withUnsafeBytes { blobBytes in
+            let key = UnsafeRawBufferPointer(rebasing: blobBytes[2..<(2 + keyCount)])
+            guard let position = self.tree.find(key) else {
+                return false
+            }
+            let entry = position.leaf.entries[position.index]
+            return !entry.latest.isTombstone && entry.latest.modRevision == item.modRevision
+                && entry.deadline == item.deadline
         }
     }
 
@@ -704,6 +719,9 @@ public final class KVStore: @unchecked Sendable {
         }
         let extra = leaf.entries[index].extra ?? KeyExtra()
         extra.older.append(OlderVersion(version: previous, deadline: extra.deadline))
+        if extra.deadline != 0 {
+            self.ttlKeys -= 1
+        }
         extra.deadline = 0
         let blob = Blob.make(key: key, value: UnsafeRawBufferPointer(start: nil, count: 0))
         leaf.entries[index].latest = KeyVersion(blob: blob, createRevision: 0, modRevision: revision, version: 0)

@@ -5,14 +5,18 @@
 public protocol StoreLog: AnyObject, Sendable {
     /// Queues one record and returns its log index.
     ///
-    /// `completion` is called exactly once, when the record is durable (or the log failed), in index order,
-    /// on any thread. The store calls `append` while holding its lock, so append must only queue.
+    /// `completion` is called exactly once, in index order, on any thread: `.success(index)` with the same
+    /// index once the record (and every record before it) is durable, or `.failure` if the log failed; after a
+    /// failure the store refuses writes until restart. The store calls `append` while holding its lock, so
+    /// append must only queue. Every record is one store revision, so indexes and revisions advance together.
     func append(_ payload: [UInt8], completion: @escaping @Sendable (Result<UInt64, any Error>) -> Void) -> UInt64
 
     /// Durably stores a snapshot covering every record up to and including `index`.
     ///
     /// `produce` writes the snapshot as a sequence of chunks through the `emit` function it is given; the
     /// snapshot is their concatenation. After it returns (without throwing), records up to `index` may be
-    /// dropped. Called on the store's snapshot thread, never with the store lock held.
+    /// dropped, and recovery is `KVStore.restore(snapshot:index:)` followed by `replay` of the records after
+    /// `index`. Called on the store's snapshot queue (or the caller of `KVStore.takeSnapshot`), never with the
+    /// store lock held; `emit` may be called many times (chunks of about 4096 keys).
     func writeSnapshot(index: UInt64, produce: (_ emit: ([UInt8]) throws -> Void) throws -> Void) throws
 }

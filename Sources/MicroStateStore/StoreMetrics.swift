@@ -24,7 +24,9 @@ public struct StoreMetrics: Sendable, Equatable {
     public var historyEvents: Int
     /// Idempotency keys remembered.
     public var idempotencyKeys: Int
-    /// Keys with a TTL deadline queued for expiry (including stale queue entries).
+    /// Live keys with a TTL deadline.
+    public var ttlKeys: Int
+    /// Entries in the TTL expiry queue, including stale ones (bounded by 2 × `ttlKeys` + 1024).
     public var ttlQueued: Int
     /// Whether the log failed (writes are refused).
     public var logFailed: Bool

@@ -315,4 +315,21 @@ struct KVStoreTests {
         #expect(store.putNow("a", "2").error?.code == .unavailable)
         #expect(try store.string("a") == "1")
     }
+
+    @Test("Re-putting keys with TTLs keeps the expiry queue bounded and expiry correct")
+    func ttlQueueBounded() throws {
+        let clock = ManualClock()
+        let store = KVStore.make(log: nil, clock: clock)
+        for i in 0..<3000 {
+            store.putNow("k\(i % 3)", "\(i)", ttl: 60_000)
+        }
+        store.putNow("k2", "no ttl")
+        let metrics = store.metrics
+        #expect(metrics.ttlKeys == 2)
+        #expect(metrics.ttlQueued <= 2 * metrics.ttlKeys + 1024)
+        clock.advance(60_000)
+        store.expireDue(nowMilliseconds: clock.nowMilliseconds())
+        #expect(try store.range().kvs.map(\.key) == [b("k2")])
+        #expect(store.metrics.ttlKeys == 0)
+    }
 }
