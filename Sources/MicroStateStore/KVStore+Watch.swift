@@ -4,9 +4,13 @@ extension KVStore {
     /// `startRevision` 0 watches live changes only (from `durableRevision + 1`); otherwise every matching
     /// event with revision ≥ `startRevision` is replayed from retained history, then live ones follow, with no
     /// gap or duplicate. A start revision at or below `compactRevision` yields a watcher that polls
-    /// `.compacted`. Events are delivered only up to `durableRevision`. `onReady` is called (never with the
-    /// store lock held, on the thread that made events durable) when the watcher goes from nothing to poll to
-    /// something to poll.
+    /// `.compacted`. Events are delivered only up to `durableRevision`.
+    ///
+    /// `onReady` is called, never with the store lock held and on whichever thread made events durable (a
+    /// writer's, the log's, or a poller's), each time the watcher goes from nothing to poll to something to
+    /// poll; it should only schedule a `poll`. When replayed events (or `.compacted`) are available at once,
+    /// it is called before `watch` returns, so it must not assume the watcher is already stored. After an
+    /// `onReady`, poll until `poll` returns no events: it is not called again while events remain buffered.
     ///
     /// Throws `resourceExhausted` past `maxWatchers`, `invalidArgument` for a bad key or revision.
     public func watch(
