@@ -174,9 +174,10 @@ struct KVStoreRecoveryTests {
                     store.put(key: b("w\(worker)/\(i)"), value: b("\(i)")) { done.value = try! $0.get().revision }
                 }
                 let revision = done.wait()
-                revisions.value = revisions.value! + [revision]
+                revisions.update { $0!.append(revision) }
             }
         }
+        #expect(revisions.value!.count == 600)
         #expect(Set(revisions.value!).count == 600)
         #expect(store.durableRevision == 600)
         let recovered = KVStore.make(log: nil)

@@ -22,7 +22,7 @@ struct StoreWatcherTests {
         let ready = Box<Int>()
         ready.value = 0
         let watcher = try store.watch(key: b("p/"), prefix: true, startRevision: 3) {
-            ready.value = ready.value! + 1
+            ready.update { $0! += 1 }
         }
         #expect(ready.value == 1)
         store.putNow("p/11", "11")
@@ -143,5 +143,25 @@ struct StoreWatcherTests {
         stop.value = true
         while seen.value == nil { usleep(1000) }
         #expect(seen.value == Array(1...400))
+    }
+
+    @Test("Completions and onReady run without the store lock, so they may call back into the store")
+    func reentrantCallbacks() throws {
+        for log in [FakeLog(), FakeLog(hold: true), nil] {
+            let store = KVStore.make(log: log)
+            let seen = Box<Int64>()
+            let watcher = try store.watch(key: b("a"), onReady: { seen.value = store.durableRevision })
+            let done = Box<Int64>()
+            store.put(key: b("a"), value: b("1")) { _ in
+                // A nested write from inside a completion must not deadlock either.
+                store.put(key: b("b"), value: b("2")) { _ in }
+                done.value = (try? store.get(key: b("a")))??.modRevision ?? -1
+            }
+            log?.release()
+            log?.release()
+            #expect(done.wait() == 1)
+            #expect(seen.wait() >= 1)
+            watcher.cancel()
+        }
     }
 }

@@ -20,6 +20,14 @@ final class Box<Value>: @unchecked Sendable {
         }
     }
 
+    /// Changes the value atomically.
+    func update(_ body: (inout Value?) -> Void) {
+        self.condition.withLock {
+            body(&self.stored)
+            self.condition.broadcast()
+        }
+    }
+
     /// Waits (up to 10 s) for a value: with concurrent writers a completion may be applied by another thread.
     func wait() -> Value {
         self.condition.lock()
