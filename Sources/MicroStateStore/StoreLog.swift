@@ -2,6 +2,9 @@
 ///
 /// - Important: `append` is called with the store lock held; it may call `completion` synchronously (the
 ///   store queues such a completion and applies it after its critical section), but must not block on I/O.
+///   Call completions without holding any lock of the log: they may run user code that appends again. Run
+///   `writeSnapshot`'s `produce` without holding any lock `append` takes: `produce` takes the store lock, so
+///   holding one would invert the store-then-log lock order and deadlock.
 public protocol StoreLog: AnyObject, Sendable {
     /// Queues one record and returns its log index.
     ///
