@@ -1,0 +1,311 @@
+extension KVStore {
+    /// Snapshot format version 1:
+    ///
+    ///     snapshot = magic "MSS1" format:u8 (= 1) revision:varint time:zigzag
+    ///                idempotencyCount:varint (key:bytes revision:varint time:zigzag){idempotencyCount}
+    ///                (0x01 key:bytes value:bytes createRevision:varint modRevision:varint version:varint
+    ///                 deadline:zigzag)*   in ascending key order
+    ///                0x00 keyCount:varint
+    ///
+    /// It holds the state at `revision`: live keys with their MVCC fields and TTL deadlines, and the
+    /// idempotency keys still in their window; not older versions, so after `restore` the compact revision is
+    /// the snapshot's revision. The trailing count catches a truncated snapshot.
+    static let snapshotMagic: [UInt8] = Array("MSS1".utf8)
+    static let snapshotFormatVersion: UInt8 = 1
+    /// Keys serialized per lock hold while writing a snapshot: writers wait at most this long.
+    static let snapshotChunkKeys = 4096
+
+    /// Writes a snapshot of the durable state through `log.writeSnapshot`, on the calling thread.
+    ///
+    /// The state is read at `durableRevision` (with the log index of its record) in chunks of
+    /// `snapshotChunkKeys` keys, each under the lock (an MVCC read at a pinned revision, so writes continue
+    /// between chunks and compaction waits).
+    /// Automatic snapshots (every `compactAfterRecords` records) run this on the store's snapshot queue.
+    /// Throws `unavailable` without a log, `resourceExhausted` if a snapshot is already being written, and
+    /// `internal` wrapping the log's error.
+    public func takeSnapshot() throws(StoreError) {
+        guard self.log != nil else {
+            throw StoreError.unavailable("no log: snapshots need one")
+        }
+        self.lock.lock()
+        guard self.snapshotPin == nil else {
+            self.unlockAndDrain()
+            throw StoreError(code: .resourceExhausted, message: "a snapshot is already being written")
+        }
+        // The durable state only: a pending write's record may still fail.
+        let revision = self.durable
+        let index = self.durableIndex
+        self.snapshotPin = revision
+        self.lastSnapshotRevision = revision
+        self.recordsSinceSnapshot = Int(self.revision - self.durable)
+        self.unlockAndDrain()
+        try self.writeSnapshot(revision: revision, index: index)
+    }
+
+    func writeScheduledSnapshot(revision: Int64, index: UInt64) {
+        do {
+            try self.writeSnapshot(revision: revision, index: index)
+        } catch {
+            // Not fatal: the log keeps every record, so recovery replays more. Counted in metrics.
+        }
+    }
+
+    /// Serializes the state at `revision` (pinned by the caller) and releases the pin.
+    private func writeSnapshot(revision: Int64, index: UInt64) throws(StoreError) {
+        guard let log = self.log else {
+            return
+        }
+        var succeeded = false
+        defer {
+            self.lock.lock()
+            self.snapshotPin = nil
+            if succeeded {
+                self.snapshotsTaken += 1
+            } else {
+                self.snapshotFailures += 1
+            }
+            self.unlockAndDrain()
+        }
+        do {
+            try log.writeSnapshot(index: index) { emit in
+                try emit(self.snapshotHeader(revision: revision))
+                var after: [UInt8]? = nil
+                var keyCount = 0
+                while true {
+                    var writer = ByteWriter(capacity: 64 * 1024)
+                    let done = self.snapshotChunk(revision: revision, after: &after, into: &writer, count: &keyCount)
+                    if done {
+                        writer.byte(0)
+                        writer.varint(UInt64(keyCount))
+                    }
+                    try emit(writer.buffer)
+                    if done {
+                        break
+                    }
+                }
+            }
+            succeeded = true
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(
+                code: .internal,
+                message: "writing the snapshot at revision \(revision) (log index \(index)) failed",
+                cause: error
+            )
+        }
+    }
+
+    private func snapshotHeader(revision: Int64) -> [UInt8] {
+        self.lock.lock()
+        defer { self.unlockAndDrain() }
+        let now = self.clock.nowMilliseconds()
+        var writer = ByteWriter(capacity: 64 + self.idempotency.count * 48)
+        writer.buffer.append(contentsOf: Self.snapshotMagic)
+        writer.byte(Self.snapshotFormatVersion)
+        writer.varint(UInt64(revision))
+        writer.zigzag(now)
+        let entries = self.idempotency.filter { _, entry in
+            entry.revision <= revision && now - entry.timeMilliseconds < self.limits.idempotencyWindowMilliseconds
+        }.sorted { $0.value.revision < $1.value.revision }
+        writer.varint(UInt64(entries.count))
+        for (key, entry) in entries {
+            writer.bytes(Array(key.utf8))
+            writer.varint(UInt64(entry.revision))
+            writer.zigzag(entry.timeMilliseconds)
+        }
+        return writer.buffer
+    }
+
+    /// Serializes up to `snapshotChunkKeys` keys after `after` at `revision`; returns whether the end was reached.
+    private func snapshotChunk(revision: Int64, after: inout [UInt8]?, into writer: inout ByteWriter, count: inout Int)
+        -> Bool
+    {
+        self.lock.lock()
+        defer { self.unlockAndDrain() }
+        var position: BTreePosition?
+        if let previous = after {
+            position = previous.withUnsafeBytes { self.tree.seek($0) }
+            if let current = position,
+                previous.withUnsafeBytes({ Blob.compare($0, current.leaf.entries[current.index].latest.blob) }) == 0
+            {
+                position = BTree.advance(current)
+            }
+        } else {
+            position = self.tree.seek(UnsafeRawBufferPointer(start: nil, count: 0))
+        }
+        var visited = 0
+        while let current = position, visited < Self.snapshotChunkKeys {
+            let entry = current.leaf.entries[current.index]
+            visited += 1
+            position = BTree.advance(current)
+            guard let (version, deadline) = entry.version(at: revision) else {
+                if position == nil || visited == Self.snapshotChunkKeys {
+                    after = Blob.key(entry.latest.blob)
+                }
+                continue
+            }
+            let keyCount = Blob.keyCount(version.blob)
+            version.blob.withUnsafeBytes { blob in
+                writer.byte(1)
+                writer.bytes(UnsafeRawBufferPointer(rebasing: blob[2..<(2 + keyCount)]))
+                writer.bytes(UnsafeRawBufferPointer(rebasing: blob[(2 + keyCount)...]))
+            }
+            writer.varint(UInt64(version.createRevision))
+            writer.varint(UInt64(version.modRevision))
+            writer.varint(UInt64(version.version))
+            writer.zigzag(deadline)
+            count += 1
+            if position == nil || visited == Self.snapshotChunkKeys {
+                after = Blob.key(entry.latest.blob)
+            }
+        }
+        return position == nil
+    }
+
+    // MARK: - Recovery
+
+    /// Loads a snapshot written by `takeSnapshot` (the concatenation of its chunks) covering log records up to
+    /// `index`. Call it first, on an empty store, before `replay`.
+    ///
+    /// Throws `internal` naming the byte offset when the snapshot does not decode.
+    public func restore(snapshot: UnsafeRawBufferPointer, index: UInt64) throws(StoreError) {
+        self.lock.lock()
+        defer { self.unlockAndDrain() }
+        guard self.revision == 0 && self.tree.count == 0 else {
+            throw StoreError(
+                code: .internal,
+                message: "restore on a store that already holds revision \(self.revision)"
+            )
+        }
+        var reader = ByteReader(snapshot, what: "snapshot at index \(index)")
+        var magic: [UInt8] = []
+        for _ in 0..<4 {
+            magic.append(try reader.byte())
+        }
+        guard magic == Self.snapshotMagic else {
+            throw StoreError.corrupt("snapshot at index \(index) does not start with \"MSS1\"")
+        }
+        let format = try reader.byte()
+        guard format == Self.snapshotFormatVersion else {
+            throw StoreError.corrupt("snapshot at index \(index) has format version \(format); this build reads 1")
+        }
+        let revision = try reader.int64()
+        _ = try reader.zigzag()
+        let idempotencyCount = try reader.count(limit: snapshot.count)
+        for _ in 0..<idempotencyCount {
+            let key = String(decoding: try reader.bytes(), as: UTF8.self)
+            let entryRevision = try reader.int64()
+            let time = try reader.zigzag()
+            self.rememberIdempotencyKey(key, revision: entryRevision, time: time)
+        }
+        var keyCount = 0
+        var previousKey: [UInt8]? = nil
+        while true {
+            let offset = reader.offset
+            let flag = try reader.byte()
+            if flag == 0 {
+                break
+            }
+            guard flag == 1 else {
+                throw StoreError.corrupt(
+                    "snapshot at index \(index) has an unknown entry flag \(flag) at byte \(offset)"
+                )
+            }
+            let key = try reader.rawBytes()
+            let value = try reader.rawBytes()
+            let createRevision = try reader.int64()
+            let modRevision = try reader.int64()
+            let version = try reader.int64()
+            let deadline = try reader.zigzag()
+            guard !key.isEmpty, key.count <= Int(UInt16.max), version > 0, modRevision <= revision,
+                createRevision <= modRevision
+            else {
+                throw StoreError.corrupt("snapshot at index \(index) has an invalid key entry at byte \(offset)")
+            }
+            if let previousKey,
+                previousKey.withUnsafeBytes({
+                    Blob.compare($0, Blob.make(key: key, value: UnsafeRawBufferPointer(start: nil, count: 0)))
+                }) >= 0
+            {
+                throw StoreError.corrupt("snapshot at index \(index) has keys out of order at byte \(offset)")
+            }
+            previousKey = [UInt8](key)
+            let blob = Blob.make(key: key, value: value)
+            var extra: KeyExtra? = nil
+            if deadline != 0 {
+                extra = KeyExtra()
+                extra!.deadline = deadline
+                self.ttlKeys += 1
+                self.deadlines.push(DeadlineQueue.Item(deadline: deadline, modRevision: modRevision, blob: blob))
+            }
+            self.tree.insert(
+                KeyEntry(
+                    latest: KeyVersion(
+                        blob: blob,
+                        createRevision: createRevision,
+                        modRevision: modRevision,
+                        version: version
+                    ),
+                    extra: extra
+                )
+            )
+            keyCount += 1
+        }
+        let declared = try reader.int64()
+        guard declared == Int64(keyCount), reader.isAtEnd else {
+            throw StoreError.corrupt(
+                "snapshot at index \(index) declares \(declared) keys but holds \(keyCount) (or has trailing bytes)"
+            )
+        }
+        self.liveKeys = keyCount
+        self.revision = revision
+        self.durable = revision
+        self.compacted = revision
+        self.lastAppendedIndex = index
+        self.durableIndex = index
+        self.lastSnapshotRevision = revision
+    }
+
+    /// Loads a snapshot held in an array; see `restore(snapshot:index:)`.
+    public func restore(snapshot: [UInt8], index: UInt64) throws(StoreError) {
+        let result: Result<Void, StoreError> = snapshot.withUnsafeBytes { bytes in
+            Result { () throws(StoreError) in try self.restore(snapshot: bytes, index: index) }
+        }
+        try result.get()
+    }
+
+    /// Applies one log record during recovery, in log order, after `restore`.
+    ///
+    /// Throws `internal` naming the index when the record does not decode or does not carry the next revision
+    /// (a lost or reordered record); a record is never skipped.
+    public func replay(record: UnsafeRawBufferPointer, index: UInt64) throws(StoreError) {
+        let decoded = try StoreRecord.decode(record, index: index)
+        self.lock.lock()
+        defer { self.unlockAndDrain() }
+        guard decoded.revision == self.revision + 1 else {
+            throw StoreError.corrupt(
+                "log record at index \(index) carries revision \(decoded.revision) "
+                    + "but the store expects \(self.revision + 1)"
+            )
+        }
+        guard !decoded.operations.isEmpty else {
+            throw StoreError.corrupt("log record at index \(index) has no operations")
+        }
+        self.revision = decoded.revision
+        self.applyOperations(decoded.operations, revision: decoded.revision, time: decoded.timeMilliseconds)
+        var deferred = Deferred()
+        self.markDurable(upTo: decoded.revision, deferred: &deferred)
+        self.lastAppendedIndex = index
+        self.durableIndex = index
+        self.recordsSinceSnapshot += 1
+    }
+
+    /// Applies one log record held in an array; see `replay(record:index:)`.
+    public func replay(record: [UInt8], index: UInt64) throws(StoreError) {
+        let result: Result<Void, StoreError> = record.withUnsafeBytes { bytes in
+            Result { () throws(StoreError) in try self.replay(record: bytes, index: index) }
+        }
+        try result.get()
+    }
+}

@@ -1,0 +1,915 @@
+import Atomics
+import DequeModule
+import Dispatch
+
+/// The MVCC key-value state machine: a fold of the node's log.
+///
+/// Every write becomes one `StoreRecord` appended to the injected `StoreLog`; `restore` and `replay` rebuild
+/// the state from a snapshot and the records after it. One global revision is bumped by every write (a Txn's
+/// writes share one). Each key keeps etcd's `createRevision`, `modRevision` and `version`.
+///
+/// Durability and visibility: a write is applied to the in-memory state at once (so the next write's
+/// validation sees it, and log order equals revision order) and its record is appended in the same critical
+/// section, but readers and watchers only see revisions up to `durableRevision`, the highest revision whose
+/// record and all before it are durable. MVCC history makes that free: a "latest" read is a read at
+/// `durableRevision`. A write's completion runs once its record is durable.
+///
+/// Locking discipline: one mutex (`lock`) guards all state, including every watcher's buffer. It is never held
+/// while calling user code (completions, `onReady`) or the log's `writeSnapshot`; it is held while calling
+/// `StoreLog.append`, which only queues. Log completions arrive on any thread, possibly synchronously inside
+/// `append`: they are queued in `completionInbox` (its own small lock) and applied by whoever next holds, or
+/// can take, the main lock (`drainCompletions`), so a completion never waits for the store lock.
+public final class KVStore: @unchecked Sendable {
+    struct HistoryEvent {
+        /// The put's blob (shared with the version) or, for a delete, a key-only blob.
+        var blob: [UInt8]
+        var revision: Int64
+        var createRevision: Int64
+        /// 0 for a delete.
+        var version: Int64
+    }
+
+    struct IdempotencyEntry {
+        var revision: Int64
+        var timeMilliseconds: Int64
+    }
+
+    enum PendingCompletion {
+        case put(revision: Int64, StorePutResult, @Sendable (Result<StorePutResult, StoreError>) -> Void)
+        case delete(revision: Int64, StoreDeleteResult, @Sendable (Result<StoreDeleteResult, StoreError>) -> Void)
+        case txn(revision: Int64, StoreTxnResult, @Sendable (Result<StoreTxnResult, StoreError>) -> Void)
+
+        var revision: Int64 {
+            switch self {
+            case .put(let revision, _, _), .delete(let revision, _, _), .txn(let revision, _, _):
+                return revision
+            }
+        }
+
+        func complete(_ error: StoreError?) {
+            switch self {
+            case .put(_, let result, let completion):
+                completion(error.map { .failure($0) } ?? .success(result))
+            case .delete(_, let result, let completion):
+                completion(error.map { .failure($0) } ?? .success(result))
+            case .txn(_, let result, let completion):
+                completion(error.map { .failure($0) } ?? .success(result))
+            }
+        }
+    }
+
+    /// Work found under the lock that must run after it is released.
+    struct Deferred {
+        var completed: [PendingCompletion] = []
+        var failed: [(PendingCompletion, StoreError)] = []
+        var ready: [StoreWatcher] = []
+        var snapshot: (revision: Int64, index: UInt64)? = nil
+
+        var isEmpty: Bool {
+            self.completed.isEmpty && self.failed.isEmpty && self.ready.isEmpty && self.snapshot == nil
+        }
+    }
+
+    let configuration: StoreConfiguration
+    let limits: StoreLimits
+    let log: (any StoreLog)?
+    let clock: any StoreClock
+    let lock = StoreLock()
+
+    // Guarded by `lock`.
+    var tree = BTree()
+    var revision: Int64 = 0
+    var durable: Int64 = 0
+    var compacted: Int64 = 0
+    var liveKeys = 0
+    var history = Deque<HistoryEvent>()
+    var historyBytes = 0
+    var pending = Deque<PendingCompletion>()
+    var idempotency: [String: IdempotencyEntry] = [:]
+    var idempotencyOrder = Deque<(key: String, revision: Int64)>()
+    var deadlines = DeadlineQueue()
+    /// Live keys whose latest version has a TTL deadline.
+    var ttlKeys = 0
+    var exactWatchers: [[UInt8]: [StoreWatcher]] = [:]
+    var prefixWatchers: [StoreWatcher] = []
+    var watcherCount = 0
+    var nextWatcherID = 0
+    var logFailure: (any Error)? = nil
+    var closed = false
+    var lastAppendedIndex: UInt64 = 0
+    /// Log index of the record of `durable`.
+    var durableIndex: UInt64 = 0
+    var lastSnapshotRevision: Int64 = 0
+    var recordsSinceSnapshot = 0
+    var snapshotsTaken = 0
+    var snapshotFailures = 0
+    var snapshotPin: Int64? = nil
+
+    // Guarded by `inboxLock`.
+    private let inboxLock = StoreLock()
+    private var completionInbox: [(revision: Int64, result: Result<UInt64, any Error>)] = []
+    private let inboxCount = ManagedAtomic<Int>(0)
+
+    private let snapshotQueue = DispatchQueue(label: "microstate.store.snapshot")
+
+    /// Creates an empty store.
+    ///
+    /// - Parameters:
+    ///   - configuration: limits and snapshot cadence.
+    ///   - log: where records go; nil runs with `--durability memory` (every write is durable at once).
+    ///   - clock: the wall clock for TTLs and idempotency windows.
+    /// - Important: call `restore` (if there is a snapshot) and `replay` for every record after it before
+    ///   serving any request.
+    public init(
+        configuration: StoreConfiguration = StoreConfiguration(),
+        log: (any StoreLog)?,
+        clock: any StoreClock = SystemClock()
+    ) {
+        precondition(configuration.limits.maxKeyBytes <= Int(UInt16.max), "maxKeyBytes must be at most 65535")
+        precondition(configuration.limits.maxKeyBytes > 0 && configuration.limits.maxValueBytes >= 0)
+        precondition(configuration.limits.historyRetentionRevisions >= 0)
+        self.configuration = configuration
+        self.limits = configuration.limits
+        self.log = log
+        self.clock = clock
+    }
+
+    // MARK: - State
+
+    /// The highest revision whose record and all before it are durable; "latest" reads read here.
+    public var durableRevision: Int64 {
+        self.lock.lock()
+        defer { self.unlockAndDrain() }
+        return self.durable
+    }
+
+    /// The oldest revision still readable; reads and watches from before it fail with `compacted`.
+    public var compactRevision: Int64 {
+        self.lock.lock()
+        defer { self.unlockAndDrain() }
+        return self.compacted
+    }
+
+    /// The latest revision written, durable or not (for diagnostics; reads never see past `durableRevision`).
+    public var currentRevision: Int64 {
+        self.lock.lock()
+        defer { self.unlockAndDrain() }
+        return self.revision
+    }
+
+    /// A consistent reading of the store's gauges and counters.
+    public var metrics: StoreMetrics {
+        self.lock.lock()
+        defer { self.unlockAndDrain() }
+        return StoreMetrics(
+            nodeID: self.configuration.nodeID,
+            keys: self.liveKeys,
+            revision: self.revision,
+            durableRevision: self.durable,
+            compactRevision: self.compacted,
+            watchers: self.watcherCount,
+            pendingWrites: self.pending.count,
+            snapshotsTaken: self.snapshotsTaken,
+            snapshotFailures: self.snapshotFailures,
+            recordsSinceSnapshot: self.recordsSinceSnapshot,
+            historyEvents: self.history.count,
+            idempotencyKeys: self.idempotency.count,
+            ttlKeys: self.ttlKeys,
+            ttlQueued: self.deadlines.count,
+            logFailed: self.logFailure != nil
+        )
+    }
+
+    /// Refuses every later write with `unavailable`; writes already pending still complete when durable.
+    /// Reads and watchers keep working.
+    public func close() {
+        self.lock.lock()
+        self.closed = true
+        self.unlockAndDrain()
+    }
+
+    // MARK: - Reads
+
+    /// The key's value at `revision` (0 = `durableRevision`), or nil when absent then.
+    ///
+    /// A key whose TTL passed but whose expiry is not yet recorded reads as absent at revision 0 (it will be
+    /// by the next `expireDue`); reads at an explicit revision show the recorded history as it is.
+    public func get(key: [UInt8], revision: Int64 = 0) throws(StoreError) -> StoreKeyValue? {
+        self.lock.lock()
+        defer { self.unlockAndDrain() }
+        let readRevision = try self.resolveReadRevision(revision)
+        let found: (KeyVersion, Int64)? = key.withUnsafeBytes { keyBytes in
+            guard let position = self.tree.find(keyBytes) else {
+                return nil
+            }
+            return position.leaf.entries[position.index].version(at: readRevision)
+        }
+        guard let (version, deadline) = found else {
+            return nil
+        }
+        if revision == 0 && deadline != 0 && deadline <= self.clock.nowMilliseconds() {
+            return nil
+        }
+        return StoreKeyValue(
+            key: key,
+            value: Blob.value(version.blob),
+            createRevision: version.createRevision,
+            modRevision: version.modRevision,
+            version: version.version
+        )
+    }
+
+    /// Keys in `[start, end)` bytewise (empty `end` = unbounded; a non-empty `prefix` replaces both) at
+    /// `revision` (0 = `durableRevision`), in key order.
+    ///
+    /// `limit` 0 or above `maxRangeLimit` means `maxRangeLimit`; the result also stops before
+    /// `maxRangeResponseBytes` (always returning at least one key). `count` counts every match, so a range
+    /// over many keys walks all of them under the lock, as etcd's does.
+    public func range(
+        start: [UInt8] = [],
+        end: [UInt8] = [],
+        prefix: [UInt8] = [],
+        limit: Int64 = 0,
+        revision: Int64 = 0,
+        keysOnly: Bool = false
+    ) throws(StoreError) -> StoreRangeResult {
+        guard limit >= 0 else {
+            throw StoreError.invalidArgument("range limit \(limit) is negative")
+        }
+        let maxLimit = self.limits.maxRangeLimit
+        let effectiveLimit = limit == 0 || limit > Int64(maxLimit) ? maxLimit : Int(limit)
+        let lower = prefix.isEmpty ? start : prefix
+        let upper = prefix.isEmpty ? end : Self.prefixEnd(prefix)
+        self.lock.lock()
+        defer { self.unlockAndDrain() }
+        let readRevision = try self.resolveReadRevision(revision)
+        let now = revision == 0 ? self.clock.nowMilliseconds() : Int64.min
+        var kvs: [StoreKeyValue] = []
+        var count: Int64 = 0
+        var more = false
+        var bytes = 0
+        lower.withUnsafeBytes { lowerBytes in
+            upper.withUnsafeBytes { upperBytes in
+                var position = self.tree.seek(lowerBytes)
+                while let current = position {
+                    let entry = current.leaf.entries[current.index]
+                    if !upper.isEmpty && Blob.compare(upperBytes, entry.latest.blob) <= 0 {
+                        break
+                    }
+                    position = BTree.advance(current)
+                    guard let (version, deadline) = entry.version(at: readRevision) else {
+                        continue
+                    }
+                    if deadline != 0 && deadline <= now {
+                        continue
+                    }
+                    count += 1
+                    if more {
+                        continue
+                    }
+                    let size = keysOnly ? Blob.keyCount(version.blob) : version.blob.count - 2
+                    if kvs.count == effectiveLimit || (!kvs.isEmpty && bytes + size > self.limits.maxRangeResponseBytes)
+                    {
+                        more = true
+                        continue
+                    }
+                    bytes += size
+                    kvs.append(
+                        StoreKeyValue(
+                            key: Blob.key(version.blob),
+                            value: keysOnly ? [] : Blob.value(version.blob),
+                            createRevision: version.createRevision,
+                            modRevision: version.modRevision,
+                            version: version.version
+                        )
+                    )
+                }
+            }
+        }
+        return StoreRangeResult(kvs: kvs, more: more, count: count, revision: readRevision)
+    }
+
+    /// The smallest key greater than every key with `prefix`, or empty (unbounded) for an all-0xFF prefix.
+    static func prefixEnd(_ prefix: [UInt8]) -> [UInt8] {
+        var end = prefix
+        while let last = end.last {
+            if last < 0xFF {
+                end[end.count - 1] = last + 1
+                return end
+            }
+            end.removeLast()
+        }
+        return []
+    }
+
+    /// Maps a requested read revision to the one read. Lock held.
+    @inline(__always)
+    func resolveReadRevision(_ revision: Int64) throws(StoreError) -> Int64 {
+        if revision == 0 {
+            return self.durable
+        }
+        if revision < 0 {
+            throw StoreError.invalidArgument("revision \(revision) is negative")
+        }
+        if revision > self.durable {
+            throw StoreError.future(requested: revision, durable: self.durable)
+        }
+        if revision < self.compacted {
+            throw StoreError.compacted(requested: revision, compactRevision: self.compacted)
+        }
+        return revision
+    }
+
+    // MARK: - Writes
+
+    /// Puts `value` under `key`; `completion` runs once the write is durable (or failed).
+    ///
+    /// - Parameters:
+    ///   - expectedRevision: nil = unconditional; 0 = the key must be absent; n = its mod revision must be n.
+    ///     A mismatch fails with `aborted` and `currentRevision` = the key's mod revision (0 = absent).
+    ///   - ttlMilliseconds: > 0 expires the key that long after now (the deadline is recorded, so replay keeps
+    ///     it); 0 = never, and clears an earlier TTL.
+    ///   - idempotencyKey: non-empty, a Put with the same idempotency key within
+    ///     `idempotencyWindowMilliseconds` returns the first Put's result without writing (waiting for it to be
+    ///     durable if it is not yet). Keys are global (not per key), recorded in the log, and at most
+    ///     `maxIdempotencyKeys` are remembered (the oldest is forgotten first).
+    public func put(
+        key: [UInt8],
+        value: [UInt8],
+        expectedRevision: Int64? = nil,
+        ttlMilliseconds: Int64 = 0,
+        idempotencyKey: String = "",
+        completion: @escaping @Sendable (Result<StorePutResult, StoreError>) -> Void
+    ) {
+        if let error = self.validatePut(key: key, value: value, ttlMilliseconds: ttlMilliseconds) {
+            return completion(.failure(error))
+        }
+        if let expectedRevision, expectedRevision < 0 {
+            return completion(.failure(.invalidArgument("expected revision \(expectedRevision) is negative")))
+        }
+        var deferred = Deferred()
+        self.lock.lock()
+        if let error = self.writeRefusal() {
+            self.unlockAndDrain()
+            return completion(.failure(error))
+        }
+        let now = self.clock.nowMilliseconds()
+        if !idempotencyKey.isEmpty, let entry = self.idempotency[idempotencyKey],
+            now - entry.timeMilliseconds < self.limits.idempotencyWindowMilliseconds
+        {
+            let result = StorePutResult(revision: entry.revision)
+            if entry.revision <= self.durable {
+                self.unlockAndDrain()
+                return completion(.success(result))
+            }
+            self.insertPending(.put(revision: entry.revision, result, completion))
+            self.unlockAndDrain()
+            return
+        }
+        let current = key.withUnsafeBytes { keyBytes in
+            self.expireIfDue(keyBytes, now: now, deferred: &deferred)
+            return self.currentModRevision(keyBytes)
+        }
+        if let expectedRevision, expectedRevision != current {
+            self.unlockAndRun(&deferred)
+            return completion(.failure(.aborted(key: key, expected: expectedRevision, current: current)))
+        }
+        self.revision += 1
+        let revision = self.revision
+        let deadline = Self.deadline(now: now, ttlMilliseconds: ttlMilliseconds)
+        key.withUnsafeBytes { keyBytes in
+            value.withUnsafeBytes { valueBytes in
+                self.applyPut(key: keyBytes, value: valueBytes, revision: revision, deadline: deadline)
+            }
+        }
+        if !idempotencyKey.isEmpty {
+            self.rememberIdempotencyKey(idempotencyKey, revision: revision, time: now)
+        }
+        let result = StorePutResult(revision: revision)
+        if self.log != nil {
+            let payload = StoreRecord.encodePut(
+                revision: revision,
+                time: now,
+                key: key,
+                value: value,
+                deadline: deadline,
+                idempotencyKey: idempotencyKey
+            )
+            self.pending.append(.put(revision: revision, result, completion))
+            self.appendRecord(payload, revision: revision, deferred: &deferred)
+            self.unlockAndRun(&deferred)
+        } else {
+            self.markDurable(upTo: revision, deferred: &deferred)
+            self.unlockAndRun(&deferred)
+            completion(.success(result))
+        }
+    }
+
+    /// Deletes `key`; `completion` runs once the delete is durable.
+    ///
+    /// Deleting an absent key without an expectation is no write: `deleted = false` at the current revision
+    /// (completed once that revision is durable). `expectedRevision` works as for `put`.
+    public func delete(
+        key: [UInt8],
+        expectedRevision: Int64? = nil,
+        completion: @escaping @Sendable (Result<StoreDeleteResult, StoreError>) -> Void
+    ) {
+        if let error = self.validateKey(key) {
+            return completion(.failure(error))
+        }
+        if let expectedRevision, expectedRevision < 0 {
+            return completion(.failure(.invalidArgument("expected revision \(expectedRevision) is negative")))
+        }
+        var deferred = Deferred()
+        self.lock.lock()
+        if let error = self.writeRefusal() {
+            self.unlockAndDrain()
+            return completion(.failure(error))
+        }
+        let now = self.clock.nowMilliseconds()
+        let current = key.withUnsafeBytes { keyBytes in
+            self.expireIfDue(keyBytes, now: now, deferred: &deferred)
+            return self.currentModRevision(keyBytes)
+        }
+        if let expectedRevision, expectedRevision != current {
+            self.unlockAndRun(&deferred)
+            return completion(.failure(.aborted(key: key, expected: expectedRevision, current: current)))
+        }
+        if current == 0 {
+            let result = StoreDeleteResult(deleted: false, revision: self.revision)
+            if self.revision <= self.durable {
+                self.unlockAndRun(&deferred)
+                return completion(.success(result))
+            }
+            self.pending.append(.delete(revision: self.revision, result, completion))
+            self.unlockAndRun(&deferred)
+            return
+        }
+        self.revision += 1
+        let revision = self.revision
+        key.withUnsafeBytes { keyBytes in
+            _ = self.applyDelete(key: keyBytes, revision: revision)
+        }
+        let result = StoreDeleteResult(deleted: true, revision: revision)
+        if self.log != nil {
+            let record = StoreRecord(revision: revision, timeMilliseconds: now, operations: [.delete(key: key)])
+            self.pending.append(.delete(revision: revision, result, completion))
+            self.appendRecord(record.encode(), revision: revision, deferred: &deferred)
+            self.unlockAndRun(&deferred)
+        } else {
+            self.markDurable(upTo: revision, deferred: &deferred)
+            self.unlockAndRun(&deferred)
+            completion(.success(result))
+        }
+    }
+
+    /// Records an expiry (a delete, seen by watchers as one) for each key whose TTL deadline is at or before
+    /// `nowMilliseconds`. The node calls it every 100 ms; each call expires at most 1024 keys and looks at most
+    /// 4096 queue entries (the rest on the next call) so one call never holds the lock for long. Each expiry is
+    /// its own record and revision.
+    public func expireDue(nowMilliseconds: Int64) {
+        var deferred = Deferred()
+        self.lock.lock()
+        guard self.writeRefusal() == nil else {
+            self.unlockAndDrain()
+            return
+        }
+        var expired = 0
+        var popped = 0
+        while expired < 1024, popped < 4096, let first = self.deadlines.first, first.deadline <= nowMilliseconds {
+            _ = self.deadlines.popFirst()
+            popped += 1
+            let keyCount = Blob.keyCount(first.blob)
+            if self.isQueuedDeadlineLive(first) {
+                first.blob.withUnsafeBytes { blobBytes in
+                    let key = UnsafeRawBufferPointer(rebasing: blobBytes[2..<(2 + keyCount)])
+                    self.recordExpiry(key, now: nowMilliseconds, deferred: &deferred)
+                }
+                expired += 1
+            }
+        }
+        self.unlockAndRun(&deferred)
+    }
+
+    // MARK: - Write helpers (lock held)
+
+    func validateKey(_ key: [UInt8]) -> StoreError? {
+        if key.isEmpty {
+            return .invalidArgument("key is empty")
+        }
+        if key.count > self.limits.maxKeyBytes {
+            return .limit("key", key.count, limit: "maxKeyBytes", self.limits.maxKeyBytes)
+        }
+        return nil
+    }
+
+    func validatePut(key: [UInt8], value: [UInt8], ttlMilliseconds: Int64) -> StoreError? {
+        if let error = self.validateKey(key) {
+            return error
+        }
+        if value.count > self.limits.maxValueBytes {
+            return .limit("value", value.count, limit: "maxValueBytes", self.limits.maxValueBytes)
+        }
+        if ttlMilliseconds < 0 {
+            return .invalidArgument("ttl_ms \(ttlMilliseconds) is negative")
+        }
+        return nil
+    }
+
+    /// The wall-clock deadline of a TTL (0 = none); saturates instead of overflowing for absurd TTLs.
+    static func deadline(now: Int64, ttlMilliseconds: Int64) -> Int64 {
+        guard ttlMilliseconds > 0 else {
+            return 0
+        }
+        let (sum, overflow) = now.addingReportingOverflow(ttlMilliseconds)
+        return overflow ? Int64.max : sum
+    }
+
+    /// Why writes are refused now, if they are.
+    func writeRefusal() -> StoreError? {
+        if let failure = self.logFailure {
+            return .unavailable("the log failed; writes are refused until restart: \(failure)")
+        }
+        if self.closed {
+            return .unavailable("the store is closed")
+        }
+        return nil
+    }
+
+    /// The key's latest mod revision, 0 when absent or deleted.
+    @inline(__always)
+    func currentModRevision(_ key: UnsafeRawBufferPointer) -> Int64 {
+        guard let position = self.tree.find(key) else {
+            return 0
+        }
+        let latest = position.leaf.entries[position.index].latest
+        return latest.isTombstone ? 0 : latest.modRevision
+    }
+
+    /// Records the expiry of `key` first when its TTL has passed, so a write sees the key as the expiry left
+    /// it (absent), just as reads already do.
+    func expireIfDue(_ key: UnsafeRawBufferPointer, now: Int64, deferred: inout Deferred) {
+        guard let position = self.tree.find(key) else {
+            return
+        }
+        let entry = position.leaf.entries[position.index]
+        let deadline = entry.deadline
+        guard !entry.latest.isTombstone, deadline != 0, deadline <= now else {
+            return
+        }
+        self.recordExpiry(key, now: now, deferred: &deferred)
+    }
+
+    /// Deletes `key` as expired at a new revision and appends its record.
+    private func recordExpiry(_ key: UnsafeRawBufferPointer, now: Int64, deferred: inout Deferred) {
+        self.revision += 1
+        let revision = self.revision
+        _ = self.applyDelete(key: key, revision: revision)
+        if self.log != nil {
+            let record = StoreRecord(
+                revision: revision,
+                timeMilliseconds: now,
+                operations: [.expire(key: [UInt8](key))]
+            )
+            self.appendRecord(record.encode(), revision: revision, deferred: &deferred)
+        } else {
+            self.markDurable(upTo: revision, deferred: &deferred)
+        }
+    }
+
+    /// Appends the record of `revision` to the log, and schedules a snapshot when one is due.
+    func appendRecord(_ payload: [UInt8], revision: Int64, deferred: inout Deferred) {
+        guard let log = self.log else {
+            preconditionFailure("appendRecord without a log")
+        }
+        self.lastAppendedIndex = log.append(payload) { result in
+            self.logCompleted(revision: revision, result: result)
+        }
+        self.recordsSinceSnapshot += 1
+    }
+
+    /// Schedules a snapshot of the durable state when `compactAfterRecords` records were appended since the
+    /// last one and none is being written.
+    ///
+    /// The snapshot is taken at `durable` with the log index of its record, not at the latest revision, so
+    /// it never holds a write whose record could still fail.
+    func scheduleSnapshotIfDue(deferred: inout Deferred) {
+        let every = self.configuration.compactAfterRecords
+        guard every > 0, self.log != nil, self.recordsSinceSnapshot >= every, self.snapshotPin == nil,
+            self.durable > self.lastSnapshotRevision
+        else {
+            return
+        }
+        self.snapshotPin = self.durable
+        self.lastSnapshotRevision = self.durable
+        self.recordsSinceSnapshot = Int(self.revision - self.durable)
+        deferred.snapshot = (self.durable, self.durableIndex)
+    }
+
+    /// Queues a completion for `pending` in revision order (an idempotent retry may wait on an older revision).
+    func insertPending(_ completion: PendingCompletion) {
+        let revision = completion.revision
+        var index = self.pending.count
+        while index > 0 && self.pending[index - 1].revision > revision {
+            index -= 1
+        }
+        self.pending.insert(completion, at: index)
+    }
+
+    func rememberIdempotencyKey(_ key: String, revision: Int64, time: Int64) {
+        self.idempotency[key] = IdempotencyEntry(revision: revision, timeMilliseconds: time)
+        self.idempotencyOrder.append((key, revision))
+        // Bounded: at most maxIdempotencyKeys entries, and none older than the window.
+        while let oldest = self.idempotencyOrder.first {
+            let entry = self.idempotency[oldest.key]
+            let stale = entry == nil || entry!.revision != oldest.revision
+            let expired = entry.map { time - $0.timeMilliseconds >= self.limits.idempotencyWindowMilliseconds } ?? true
+            guard stale || expired || self.idempotencyOrder.count > self.limits.maxIdempotencyKeys else {
+                break
+            }
+            self.idempotencyOrder.removeFirst()
+            if !stale {
+                self.idempotency.removeValue(forKey: oldest.key)
+            }
+        }
+    }
+
+    // MARK: - Applying writes (lock held; shared by live writes and replay)
+
+    /// Applies a put at `revision`: the key's previous version moves to its history.
+    func applyPut(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, revision: Int64, deadline: Int64) {
+        let blob = Blob.make(key: key, value: value)
+        if let position = self.tree.find(key) {
+            let leaf = position.leaf
+            let index = position.index
+            let previous = leaf.entries[index].latest
+            let extra = leaf.entries[index].extra ?? KeyExtra()
+            extra.older.append(OlderVersion(version: previous, deadline: extra.deadline))
+            if extra.deadline != 0 && !previous.isTombstone {
+                self.ttlKeys -= 1
+            }
+            extra.deadline = deadline
+            let version =
+                previous.isTombstone
+                ? KeyVersion(blob: blob, createRevision: revision, modRevision: revision, version: 1)
+                : KeyVersion(
+                    blob: blob,
+                    createRevision: previous.createRevision,
+                    modRevision: revision,
+                    version: previous.version + 1
+                )
+            if previous.isTombstone {
+                self.liveKeys += 1
+            }
+            leaf.entries[index].latest = version
+            leaf.entries[index].extra = extra
+            self.appendHistory(
+                HistoryEvent(
+                    blob: blob,
+                    revision: revision,
+                    createRevision: version.createRevision,
+                    version: version.version
+                )
+            )
+        } else {
+            var extra: KeyExtra? = nil
+            if deadline != 0 {
+                extra = KeyExtra()
+                extra!.deadline = deadline
+            }
+            let version = KeyVersion(blob: blob, createRevision: revision, modRevision: revision, version: 1)
+            self.tree.insert(KeyEntry(latest: version, extra: extra))
+            self.liveKeys += 1
+            self.appendHistory(HistoryEvent(blob: blob, revision: revision, createRevision: revision, version: 1))
+        }
+        if deadline != 0 {
+            self.ttlKeys += 1
+            self.deadlines.push(DeadlineQueue.Item(deadline: deadline, modRevision: revision, blob: blob))
+            if self.deadlines.count > 2 * self.ttlKeys + 1024 {
+                self.deadlines.prune { self.isQueuedDeadlineLive($0) }
+            }
+        }
+    }
+
+    /// Whether a deadline queue entry still describes its key's latest version.
+    func isQueuedDeadlineLive(_ item: DeadlineQueue.Item) -> Bool {
+        let keyCount = Blob.keyCount(item.blob)
+        return item.blob.withUnsafeBytes { blobBytes in
+            let key = UnsafeRawBufferPointer(rebasing: blobBytes[2..<(2 + keyCount)])
+            guard let position = self.tree.find(key) else {
+                return false
+            }
+            let entry = position.leaf.entries[position.index]
+            return !entry.latest.isTombstone && entry.latest.modRevision == item.modRevision
+                && entry.deadline == item.deadline
+        }
+    }
+
+    /// Applies a delete at `revision`; returns false (and changes nothing) when the key is absent.
+    @discardableResult
+    func applyDelete(key: UnsafeRawBufferPointer, revision: Int64) -> Bool {
+        guard let position = self.tree.find(key) else {
+            return false
+        }
+        let leaf = position.leaf
+        let index = position.index
+        let previous = leaf.entries[index].latest
+        guard !previous.isTombstone else {
+            return false
+        }
+        let extra = leaf.entries[index].extra ?? KeyExtra()
+        extra.older.append(OlderVersion(version: previous, deadline: extra.deadline))
+        if extra.deadline != 0 {
+            self.ttlKeys -= 1
+        }
+        extra.deadline = 0
+        let blob = Blob.make(key: key, value: UnsafeRawBufferPointer(start: nil, count: 0))
+        leaf.entries[index].latest = KeyVersion(blob: blob, createRevision: 0, modRevision: revision, version: 0)
+        leaf.entries[index].extra = extra
+        self.liveKeys -= 1
+        self.appendHistory(HistoryEvent(blob: blob, revision: revision, createRevision: 0, version: 0))
+        return true
+    }
+
+    @inline(__always)
+    private func appendHistory(_ event: HistoryEvent) {
+        self.history.append(event)
+        self.historyBytes += event.blob.count + 32
+    }
+
+    // MARK: - Durability (lock held)
+
+    /// Makes every revision up to `revision` visible: delivers their events to watchers, completes the
+    /// writes waiting on them, and compacts history that fell out of retention.
+    func markDurable(upTo revision: Int64, deferred: inout Deferred) {
+        guard revision > self.durable else {
+            return
+        }
+        if self.watcherCount > 0 {
+            self.deliverEvents(after: self.durable, through: revision, deferred: &deferred)
+        }
+        self.durable = revision
+        while let first = self.pending.first, first.revision <= revision {
+            deferred.completed.append(self.pending.removeFirst())
+        }
+        self.compactIfNeeded()
+    }
+
+    /// Drops history older than the retention (by revisions or bytes), never past `durable` or a snapshot in
+    /// progress. Each call does a bounded amount of work (about 1024 events); writes call it often enough.
+    func compactIfNeeded() {
+        let ceiling = min(self.durable, self.snapshotPin ?? Int64.max)
+        var target = min(self.revision - self.limits.historyRetentionRevisions, ceiling)
+        let batch = min(1024, self.history.count)
+        if self.historyBytes > self.limits.historyRetentionBytes && batch > 0 {
+            // Over the byte bound: drop whole revisions from the front until under it (at most one batch).
+            var excess = self.historyBytes - self.limits.historyRetentionBytes
+            var index = 0
+            while index < batch - 1 && excess > 0 {
+                excess -= self.history[index].blob.count + 32
+                index += 1
+            }
+            target = max(target, min(self.history[index].revision, ceiling))
+        }
+        guard target > self.compacted else {
+            return
+        }
+        if batch > 0 {
+            // Bounded work per call: whole revisions up to the batch's last event.
+            target = min(target, self.history[batch - 1].revision)
+        }
+        while let first = self.history.first, first.revision <= target {
+            self.history.removeFirst()
+            self.historyBytes -= first.blob.count + 32
+            self.trimHistory(of: first.blob, compactRevision: target)
+        }
+        self.compacted = max(self.compacted, target)
+    }
+
+    /// Drops a key's versions no read at or after `compactRevision` needs; removes a compacted tombstone.
+    private func trimHistory(of blob: [UInt8], compactRevision: Int64) {
+        let keyCount = Blob.keyCount(blob)
+        blob.withUnsafeBytes { blobBytes in
+            let key = UnsafeRawBufferPointer(rebasing: blobBytes[2..<(2 + keyCount)])
+            guard let position = self.tree.find(key) else {
+                return
+            }
+            let entry = position.leaf.entries[position.index]
+            if let extra = entry.extra {
+                if entry.latest.modRevision <= compactRevision {
+                    extra.older = []
+                } else {
+                    // Keep the newest version at or below the compact revision: reads at it need it.
+                    var base = extra.older.count - 1
+                    while base >= 0 && extra.older[base].version.modRevision > compactRevision {
+                        base -= 1
+                    }
+                    if base > 0 {
+                        extra.older.removeFirst(base)
+                    }
+                    if base >= 0 && extra.older[0].version.isTombstone {
+                        extra.older.removeFirst()
+                    }
+                }
+                if extra.older.isEmpty && extra.deadline == 0 {
+                    position.leaf.entries[position.index].extra = nil
+                }
+            }
+            if entry.latest.isTombstone && entry.latest.modRevision <= compactRevision {
+                self.tree.remove(key)
+            }
+        }
+    }
+
+    // MARK: - Log completions
+
+    /// Called by the log, on any thread, possibly inside `append`: queue, then apply if the lock is free.
+    private func logCompleted(revision: Int64, result: Result<UInt64, any Error>) {
+        self.inboxLock.lock()
+        self.completionInbox.append((revision, result))
+        self.inboxCount.wrappingIncrement(ordering: .sequentiallyConsistent)
+        self.inboxLock.unlock()
+        self.drainCompletions()
+    }
+
+    /// Applies queued log completions while there are any and the store lock can be taken without waiting.
+    ///
+    /// Whoever holds the lock when a completion is queued calls this after unlocking (`unlockAndDrain`), so a
+    /// completion that found the lock busy is applied by the holder: no completion is lost, none waits.
+    func drainCompletions() {
+        while self.inboxCount.load(ordering: .sequentiallyConsistent) > 0 {
+            guard self.lock.tryLock() else {
+                return
+            }
+            self.inboxLock.lock()
+            let items = self.completionInbox
+            self.completionInbox.removeAll(keepingCapacity: true)
+            self.inboxCount.store(0, ordering: .sequentiallyConsistent)
+            self.inboxLock.unlock()
+            var deferred = Deferred()
+            for item in items {
+                switch item.result {
+                case .success(let index):
+                    if self.logFailure == nil {
+                        self.markDurable(upTo: item.revision, deferred: &deferred)
+                        self.durableIndex = max(self.durableIndex, index)
+                    }
+                case .failure(let error):
+                    if self.logFailure == nil {
+                        self.logFailure = error
+                        let failure = StoreError.unavailable(
+                            "the log failed before revision \(item.revision) was durable: \(error)",
+                            cause: error
+                        )
+                        while let first = self.pending.popFirst() {
+                            deferred.failed.append((first, failure))
+                        }
+                    }
+                }
+            }
+            self.scheduleSnapshotIfDue(deferred: &deferred)
+            self.lock.unlock()
+            self.run(&deferred)
+        }
+    }
+
+    /// Unlocks, then applies log completions that arrived meanwhile.
+    @inline(__always)
+    func unlockAndDrain() {
+        self.lock.unlock()
+        if self.inboxCount.load(ordering: .sequentiallyConsistent) > 0 {
+            self.drainCompletions()
+        }
+    }
+
+    /// Unlocks, runs deferred work, then applies log completions that arrived meanwhile.
+    @inline(__always)
+    func unlockAndRun(_ deferred: inout Deferred) {
+        self.lock.unlock()
+        if !deferred.isEmpty {
+            self.run(&deferred)
+        }
+        if self.inboxCount.load(ordering: .sequentiallyConsistent) > 0 {
+            self.drainCompletions()
+        }
+    }
+
+    /// Runs deferred work; the lock is not held.
+    func run(_ deferred: inout Deferred) {
+        for completion in deferred.completed {
+            completion.complete(nil)
+        }
+        for (completion, error) in deferred.failed {
+            completion.complete(error)
+        }
+        for watcher in deferred.ready {
+            watcher.onReady()
+        }
+        if let snapshot = deferred.snapshot {
+            self.snapshotQueue.async {
+                self.writeScheduledSnapshot(revision: snapshot.revision, index: snapshot.index)
+            }
+        }
+        deferred = Deferred()
+    }
+}

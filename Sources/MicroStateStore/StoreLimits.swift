@@ -1,0 +1,42 @@
+/// Every bound of the store, each with its default and the reason for it.
+///
+/// Everything a client can grow has a limit here; the KV service reports a violated one as
+/// `invalidArgument` (or `resourceExhausted` for store-wide bounds) with the limit's name in the message.
+public struct StoreLimits: Sendable, Equatable {
+    /// Largest key in bytes. Default 4096: etcd's practical key size; keys live in every B-tree node and
+    /// history event, so big keys multiply memory. At most 65535 (keys are stored with a 16-bit length).
+    public var maxKeyBytes: Int = 4096
+    /// Largest value in bytes. Default 3 MiB: a Get response must fit under gRPC's 4 MiB default
+    /// maximum message size together with the key and header.
+    public var maxValueBytes: Int = 3 * 1024 * 1024
+    /// Most compares and most ops per branch of one Txn. Default 128 (etcd's `--max-txn-ops`): one Txn is one
+    /// log record and one critical section, so it bounds both record size and lock hold time.
+    public var maxTxnOps: Int = 128
+    /// Most keys one Range returns; a request's limit 0 or above it means this. Default 10,000: bounds the
+    /// response and the time the store lock is held while copying.
+    public var maxRangeLimit: Int = 10_000
+    /// Most key and value bytes one Range returns; past it the range stops early with `more = true`.
+    /// Default 3 MiB, under gRPC's 4 MiB default message size.
+    public var maxRangeResponseBytes: Int = 3 * 1024 * 1024
+    /// Most live watchers. Default 10,000: each costs a buffer and a check on every event.
+    public var maxWatchers: Int = 10_000
+    /// Most undelivered events buffered per watcher before it is overflowed (and must resume).
+    /// Default 4096: a slow watcher never blocks writers, and never holds more than this.
+    public var watchBufferEvents: Int = 4096
+    /// Most undelivered key and value bytes buffered per watcher before it is overflowed. Default 8 MiB.
+    public var watchBufferBytes: Int = 8 * 1024 * 1024
+    /// How long an idempotency key is remembered, in milliseconds. Default 10 minutes: longer than any
+    /// sane client retry loop, short enough to bound the table.
+    public var idempotencyWindowMilliseconds: Int64 = 10 * 60 * 1000
+    /// Most idempotency keys remembered; the oldest is forgotten first. Default 100,000 (≈ 10 MB).
+    public var maxIdempotencyKeys: Int = 100_000
+    /// How many revisions of history (older versions, watch events) are kept. Default 100,000: a watcher
+    /// that reconnects within that many writes resumes without a gap; older reads fail with `compacted`.
+    public var historyRetentionRevisions: Int64 = 100_000
+    /// Most bytes of history (keys and values of retained events) kept; past it history is compacted early.
+    /// Default 256 MiB: with 3 MiB values, 100,000 revisions of history would not fit in memory.
+    public var historyRetentionBytes: Int = 256 * 1024 * 1024
+
+    /// The defaults above.
+    public init() {}
+}

@@ -1,0 +1,33 @@
+/// Counters and gauges of a store, read together under its lock.
+public struct StoreMetrics: Sendable, Equatable {
+    /// The node id from the configuration.
+    public var nodeID: UInt64
+    /// Live keys at the latest (possibly not yet durable) revision.
+    public var keys: Int
+    /// The latest revision written (possibly not yet durable).
+    public var revision: Int64
+    /// The latest durable revision; reads and watchers see up to it.
+    public var durableRevision: Int64
+    /// The oldest readable revision.
+    public var compactRevision: Int64
+    /// Live watchers.
+    public var watchers: Int
+    /// Writes (and reads waiting on them) whose completion waits for durability.
+    public var pendingWrites: Int
+    /// Snapshots written since the store was created.
+    public var snapshotsTaken: Int
+    /// Snapshots that failed to be written (not fatal: recovery replays more of the log).
+    public var snapshotFailures: Int
+    /// Records appended since the last snapshot.
+    public var recordsSinceSnapshot: Int
+    /// Events retained in the history.
+    public var historyEvents: Int
+    /// Idempotency keys remembered.
+    public var idempotencyKeys: Int
+    /// Live keys with a TTL deadline.
+    public var ttlKeys: Int
+    /// Entries in the TTL expiry queue, including stale ones (bounded by 2 × `ttlKeys` + 1024).
+    public var ttlQueued: Int
+    /// Whether the log failed (writes are refused).
+    public var logFailed: Bool
+}
