@@ -13,6 +13,18 @@ final class EchoProbe: Sendable {
     let lateSendsRejected = ManagedAtomic<Int>(0)
     let maxQueuedBytes = ManagedAtomic<Int>(0)
     let streamMessagesSent = ManagedAtomic<Int>(0)
+    private let lock = NSLock()
+    nonisolated(unsafe) private var finished: [(path: String, code: Status.Code)] = []
+
+    /// The `onCallFinished` hook.
+    func callFinished(_ path: String, _ code: Status.Code) {
+        self.lock.withLock { self.finished.append((path, code)) }
+    }
+
+    /// Codes of finished calls, in order.
+    var finishedCodes: [Status.Code] {
+        self.lock.withLock { self.finished.map(\.code) }
+    }
 }
 
 /// The test service, `/test.Echo/*`:
@@ -46,6 +58,11 @@ func makeEchoRouter(probe: EchoProbe) -> RPCRouter {
             probe.cancellations.wrappingIncrement(ordering: .relaxed)
             responder.succeed([1, 2, 3])  // dropped: the call is over
         }
+    }
+    router.registerUnary("/test.Echo/Slow") { request, context, responder in
+        probe.handlerCalls.wrappingIncrement(ordering: .relaxed)
+        let bytes = Array(request.readableBytesView)
+        context.eventLoop.scheduleTask(in: .milliseconds(300)) { responder.succeed(bytes) }
     }
     router.registerUnary("/test.Echo/Big") { request, _, responder in
         probe.handlerCalls.wrappingIncrement(ordering: .relaxed)
@@ -95,6 +112,7 @@ func withEchoServer<T>(
 ) async throws -> T {
     var configuration = RPCServerConfiguration()
     configuration.port = 0
+    configuration.onCallFinished = { path, code, _ in probe.callFinished(path, code) }
     configure(&configuration)
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     var logger = Logger(label: "test.rpc-server")
