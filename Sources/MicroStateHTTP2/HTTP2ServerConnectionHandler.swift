@@ -2,6 +2,12 @@ internal import CNGHTTP2
 import Logging
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One HTTP/2 server connection (h2c with prior knowledge): a NIO handler owning one `nghttp2_session`.
 ///
 /// Bytes in: every read goes to `nghttp2_session_mem_recv`, whose callbacks hand request parts to the
@@ -52,6 +58,12 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
 
     private var handshakeTimer: Scheduled<Void>?
     private var idleTimer: Scheduled<Void>?
+    /// When the last stream closed (nil while streams are open). The idle timer re-checks it rather than being
+    /// re-armed on every stream, which would cost a timer allocation per request.
+    private var idleSince: NIODeadline?
+    /// The previous request's head. Clients repeat the same header fields request after request, so fields with
+    /// equal bytes reuse its `String`s instead of allocating new ones.
+    private var previousHead = HTTP2RequestHead()
     private var graceTimer: Scheduled<Void>?
     private static let shutdownPingPayload: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (
         1, 6, 1, 8, 0, 3, 3, 9
@@ -169,24 +181,36 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
             self.logger.debug("HTTP/2 handshake timeout, closing")
             self.close()
         }
-        self.armIdleTimer()
+        self.idleSince = .now()
+        self.armIdleTimer(at: .now() + config.idleTimeout)
         self.flushOutbound()
     }
 
-    private func armIdleTimer() {
-        self.idleTimer?.cancel()
-        guard self.state == .open, self.activated else { return }
-        self.idleTimer = self.eventLoop.assumeIsolated().scheduleTask(in: self.configuration.idleTimeout) {
-            guard self.streams.isEmpty, let session = self.session else { return }
-            self.logger.debug("HTTP/2 connection idle, sending GOAWAY")
-            nghttp2_submit_goaway(
-                session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nghttp2_session_get_last_proc_stream_id(session),
-                HTTP2ErrorCode.noError, nil, 0
-            )
-            self.state = .drainingGoAwaySent
-            self.flushOutbound()
-            self.close()
+    private func armIdleTimer(at deadline: NIODeadline) {
+        self.idleTimer = self.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            self.idleTimerFired()
         }
+    }
+
+    private func idleTimerFired() {
+        guard self.state == .open, let session = self.session else { return }
+        let timeout = self.configuration.idleTimeout
+        guard self.streams.isEmpty, let since = self.idleSince else {
+            self.armIdleTimer(at: .now() + timeout)
+            return
+        }
+        if since + timeout > .now() {
+            self.armIdleTimer(at: since + timeout)
+            return
+        }
+        self.logger.debug("HTTP/2 connection idle, sending GOAWAY")
+        nghttp2_submit_goaway(
+            session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nghttp2_session_get_last_proc_stream_id(session),
+            HTTP2ErrorCode.noError, nil, 0
+        )
+        self.state = .drainingGoAwaySent
+        self.flushOutbound()
+        self.close()
     }
 
     /// Starts a graceful shutdown: GOAWAY(2^31-1) and a PING now; on the PING ACK the final GOAWAY with the
@@ -368,10 +392,7 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
         let stream = HTTP2ServerStream(id: streamID, connection: self)
         self.streams[streamID] = stream
         nghttp2_session_set_stream_user_data(session, streamID, Unmanaged.passUnretained(stream).toOpaque())
-        if self.streams.count == 1 {
-            self.idleTimer?.cancel()
-            self.idleTimer = nil
-        }
+        self.idleSince = nil
     }
 
     fileprivate func header(
@@ -387,23 +408,48 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
             stream.headerListTooLarge = true
             return
         }
-        let valueString = String(decoding: value, as: UTF8.self)
+        let previous = self.previousHead
         if name.first == UInt8(ascii: ":") {
             switch name.count {
             case 5 where name[1] == UInt8(ascii: "p"):  // :path
-                stream.head.path = valueString
+                stream.head.path = Self.string(value, reusing: previous.path)
             case 7 where name[1] == UInt8(ascii: "m"):  // :method
-                stream.head.method = valueString
+                stream.head.method = Self.string(value, reusing: previous.method)
             case 7 where name[1] == UInt8(ascii: "s"):  // :scheme
-                stream.head.scheme = valueString
+                stream.head.scheme = Self.string(value, reusing: previous.scheme)
             case 10 where name[1] == UInt8(ascii: "a"):  // :authority
-                stream.head.authority = valueString
+                stream.head.authority = Self.string(value, reusing: previous.authority)
             default:
                 break  // nghttp2 rejects unknown pseudo-headers itself
             }
-        } else {
-            stream.head.headers.append((String(decoding: name, as: UTF8.self), valueString))
+            return
         }
+        let index = stream.head.headers.count
+        if index == 0 {
+            stream.head.headers.reserveCapacity(max(8, previous.headers.count))
+        }
+        if index < previous.headers.count, Self.equal(previous.headers[index].name, name) {
+            let field = previous.headers[index]
+            stream.head.headers.append((field.name, Self.string(value, reusing: field.value)))
+        } else {
+            stream.head.headers.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+        }
+    }
+
+    /// `previous` when it has exactly these bytes (no allocation), else a new String.
+    @inline(__always)
+    private static func string(_ bytes: UnsafeRawBufferPointer, reusing previous: String) -> String {
+        Self.equal(previous, bytes) ? previous : String(decoding: bytes, as: UTF8.self)
+    }
+
+    @inline(__always)
+    private static func equal(_ string: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        let utf8 = string.utf8
+        guard utf8.count == bytes.count else { return false }
+        guard bytes.count > 0 else { return true }
+        return utf8.withContiguousStorageIfAvailable { stored in
+            memcmp(stored.baseAddress!, bytes.baseAddress!, bytes.count) == 0
+        } ?? utf8.elementsEqual(bytes)
     }
 
     fileprivate func frameReceived(_ frame: UnsafePointer<nghttp2_frame>) {
@@ -444,6 +490,7 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
         }
         let head = stream.head
         stream.head = HTTP2RequestHead()
+        self.previousHead = head
         stream.delegate = self.delegate?.http2StreamOpened(stream, head: head)
     }
 
@@ -457,7 +504,7 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
         if self.streams.isEmpty {
             switch self.state {
             case .open:
-                self.armIdleTimer()
+                self.idleSince = .now()
             case .drainingGoAwaySent:
                 // Last in-flight stream done after the final GOAWAY: close once it is written.
                 self.eventLoop.assumeIsolated().execute {

@@ -41,9 +41,10 @@ final class RPCServerConnection: HTTP2ServerConnectionDelegate {
             switch name {
             case "content-type": contentType = value
             case "grpc-timeout": timeoutText = value
+            case "content-length": break  // HTTP framing, not metadata
             default:
                 if !Metadata.isReserved(name) {
-                    metadata.add(name, value)
+                    metadata.appendLowercased(name, value)
                 }
             }
         }
@@ -93,6 +94,9 @@ final class RPCServerConnection: HTTP2ServerConnectionDelegate {
     }
 
     static func isGRPCContentType(_ value: String) -> Bool {
+        if value == "application/grpc" {
+            return true
+        }
         let utf8 = value.utf8
         let prefix = "application/grpc".utf8
         guard utf8.starts(with: prefix) else { return false }
