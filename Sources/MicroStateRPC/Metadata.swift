@@ -25,6 +25,12 @@ public struct Metadata: Sendable, Hashable, Sequence, ExpressibleByDictionaryLit
         self.storage.append(Pair(name: name.lowercased(), value: value))
     }
 
+    /// Appends a pair whose name is already lower-case (received HTTP/2 header names are: RFC 9113 §8.2.1),
+    /// skipping `add`'s lower-casing copy.
+    mutating func appendLowercased(_ name: String, _ value: String) {
+        self.storage.append(Pair(name: name, value: value))
+    }
+
     /// The first value for `name` (case-insensitive), if any.
     public func first(_ name: String) -> String? {
         let lower = name.lowercased()

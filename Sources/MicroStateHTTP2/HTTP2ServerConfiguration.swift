@@ -1,0 +1,64 @@
+import NIOCore
+
+/// Limits and timeouts of one HTTP/2 server connection.
+///
+/// Every value bounds something a peer can make the server hold or do; each is sent in the server's
+/// SETTINGS or handed to nghttp2 through `nghttp2_option_set_*`, so nothing rests on library defaults
+/// that could change under a distribution update.
+public struct HTTP2ServerConfiguration: Sendable {
+    /// SETTINGS_MAX_CONCURRENT_STREAMS. Default 1024. Streams beyond it are refused by nghttp2
+    /// (`RST_STREAM(REFUSED_STREAM)`, safe for clients to retry). Bounds per-connection stream state.
+    public var maxConcurrentStreams: Int = 1024
+
+    /// SETTINGS_INITIAL_WINDOW_SIZE (per stream receive window). Default 1 MiB: one round trip can carry
+    /// a whole typical request; nghttp2 replenishes it automatically as bytes are received (request
+    /// memory is bounded by the message size limit of the layer above, not by this window).
+    public var initialWindowSize: Int = 1 << 20
+
+    /// Connection-level receive window (raised with `nghttp2_session_set_local_window_size`). Default 1 MiB;
+    /// RFC 9113 starts it at 65,535, which throttles concurrent uploads on one connection.
+    public var connectionWindowSize: Int = 1 << 20
+
+    /// SETTINGS_MAX_FRAME_SIZE: largest frame payload we accept. Default 16 KiB (the RFC minimum and what
+    /// every peer must support); larger frames buy little for small gRPC messages.
+    public var maxFrameSize: Int = 1 << 14
+
+    /// SETTINGS_MAX_HEADER_LIST_SIZE, also enforced on receipt (name + value + 32 per field, RFC 9113 §6.5.2):
+    /// a request over it gets HTTP 431 and no handler. Default 16 KiB (gRPC suggests at least 8 KiB).
+    /// Together with `maxContinuations` this bounds header memory (CVE-2019-9516/CVE-2024-28182 class).
+    public var maxHeaderListBytes: Int = 16 * 1024
+
+    /// Most SETTINGS entries accepted in one SETTINGS frame (`nghttp2_option_set_max_settings`).
+    /// Default 32 (there are 9 defined settings); closes the SETTINGS flood, CVE-2019-9515.
+    public var maxSettingsEntries: Int = 32
+
+    /// Most SETTINGS-ACK and PING-ACK frames nghttp2 queues unsent (`nghttp2_option_set_max_outbound_ack`).
+    /// Default 1000. A peer that floods PING/SETTINGS while not reading our replies is disconnected
+    /// instead of growing the queue: CVE-2019-9512 (ping flood) and CVE-2019-9515 (settings flood).
+    public var maxOutboundAcks: Int = 1000
+
+    /// Token bucket for incoming RST_STREAM (`nghttp2_option_set_stream_reset_rate_limit`, backported by
+    /// Debian to 1.52): `resetBurst` tokens, refilled at `resetRatePerSecond`; when empty the connection gets
+    /// GOAWAY. Defaults 1000 / 33 (nghttp2's). Closes HTTP/2 Rapid Reset, CVE-2023-44487.
+    public var resetBurst: Int = 1000
+    /// See `resetBurst`.
+    public var resetRatePerSecond: Int = 33
+
+    /// Most CONTINUATION frames after one HEADERS (`nghttp2_option_set_max_continuations`, backported by
+    /// Debian to 1.52). Default 8 (nghttp2's). Closes the CONTINUATION flood, CVE-2024-28182.
+    public var maxContinuations: Int = 8
+
+    /// How long a connection may have no open stream before the server sends GOAWAY and closes it.
+    /// Default 5 minutes (gRPC's MAX_CONNECTION_IDLE is infinite, but idle sockets cost fds and memory).
+    public var idleTimeout: TimeAmount = .minutes(5)
+
+    /// How long a new connection has to send the client preface and its SETTINGS. Default 10 s. Closes
+    /// half-open / slowloris connections that never speak HTTP/2.
+    public var handshakeTimeout: TimeAmount = .seconds(10)
+
+    /// Largest batch of output bytes written to the channel before writability is checked again.
+    /// Default 64 KiB: bounds how far one drain can overshoot the channel's high watermark.
+    public var maxWriteChunkBytes: Int = 64 * 1024
+
+    public init() {}
+}

@@ -1,0 +1,657 @@
+internal import CNGHTTP2
+import Logging
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One HTTP/2 server connection (h2c with prior knowledge): a NIO handler owning one `nghttp2_session`.
+///
+/// Bytes in: every read goes to `nghttp2_session_mem_recv`, whose callbacks hand request parts to the
+/// `HTTP2ServerConnectionDelegate` / `HTTP2ServerStreamDelegate` synchronously. Bytes out: `mem_send` is
+/// drained once per read burst (`channelReadComplete`) and, for work submitted outside a read (timers,
+/// completions hopping in from other threads), once per event-loop tick however many responses were
+/// submitted, into one buffer written and flushed once.
+///
+/// Backpressure: nothing is drained while the channel is not writable; draining resumes on
+/// `channelWritabilityChanged`. Response bytes then wait in each stream's queue (`HTTP2ServerStream.queuedBytes`)
+/// and HTTP/2 flow control holds the rest at the peer.
+///
+/// Everything here runs on the channel's event loop; the class is `@unchecked Sendable` only so the layer
+/// above can carry a reference to another thread and hop back with `eventLoop.execute`.
+public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
+    public typealias InboundIn = ByteBuffer
+    public typealias OutboundOut = ByteBuffer
+
+    /// Connection lifecycle (graceful shutdown follows gRFC A9's double GOAWAY).
+    enum LifecycleState {
+        /// Serving.
+        case open
+        /// GOAWAY(2^31-1) and a PING sent; new streams still accepted until the PING ACK proves the client
+        /// has seen the notice.
+        case drainingNoticeSent
+        /// Final GOAWAY(last stream id) sent: no new streams; close when the open ones are done.
+        case drainingGoAwaySent
+        /// `close` issued.
+        case closed
+    }
+
+    public let configuration: HTTP2ServerConfiguration
+    /// The connection's event loop.
+    public let eventLoop: any EventLoop
+    private var delegate: (any HTTP2ServerConnectionDelegate)?
+    private let logger: Logger
+
+    private var session: OpaquePointer?
+    private var context: ChannelHandlerContext?
+    private var streams: [Int32: HTTP2ServerStream] = [:]
+    private var state = LifecycleState.open
+    private var activated = false
+
+    private var inRead = false
+    private var inFlush = false
+    private var flushScheduled = false
+    private var waitingForWritability = false
+
+    private var handshakeTimer: Scheduled<Void>?
+    private var idleTimer: Scheduled<Void>?
+    /// When the last stream closed (nil while streams are open). The idle timer re-checks it rather than being
+    /// re-armed on every stream, which would cost a timer allocation per request.
+    private var idleSince: NIODeadline?
+    /// The previous request's head. Clients repeat the same header fields request after request, so fields with
+    /// equal bytes reuse its `String`s instead of allocating new ones.
+    private var previousHead = HTTP2RequestHead()
+    private var graceTimer: Scheduled<Void>?
+    private static let shutdownPingPayload: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (
+        1, 6, 1, 8, 0, 3, 3, 9
+    )
+
+    /// - Parameters:
+    ///   - eventLoop: the loop of the channel this handler will be added to.
+    ///   - delegate: receives each new stream; released when the connection closes.
+    public init(
+        configuration: HTTP2ServerConfiguration,
+        eventLoop: any EventLoop,
+        delegate: any HTTP2ServerConnectionDelegate,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.eventLoop = eventLoop
+        self.delegate = delegate
+        self.logger = logger
+    }
+
+    /// Open streams (accepted and not yet closed).
+    public var openStreamCount: Int { self.streams.count }
+
+    // MARK: - Channel events
+
+    public func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.session = Self.makeSession(configuration: self.configuration, userData: self)
+        if context.channel.isActive {
+            self.activate(context: context)
+        }
+    }
+
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        self.tearDown()
+        if let session = self.session {
+            self.session = nil
+            nghttp2_session_del(session)
+        }
+        self.context = nil
+    }
+
+    public func channelActive(context: ChannelHandlerContext) {
+        self.activate(context: context)
+        context.fireChannelActive()
+    }
+
+    public func channelInactive(context: ChannelHandlerContext) {
+        self.tearDown()
+        context.fireChannelInactive()
+    }
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let session = self.session, self.state != .closed else { return }
+        let buffer = self.unwrapInboundIn(data)
+        self.inRead = true
+        let result = buffer.withUnsafeReadableBytes { bytes in
+            nghttp2_session_mem_recv(session, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count)
+        }
+        if result < 0 {
+            // Fatal for the session (bad preface, flood detected, ...). nghttp2 may have queued a GOAWAY:
+            // send what it has, then close.
+            self.logger.debug(
+                "HTTP/2 session error, closing",
+                metadata: ["error": "\(String(cString: nghttp2_strerror(Int32(result))))"]
+            )
+            self.inRead = false
+            self.flushOutbound()
+            self.close()
+        }
+    }
+
+    public func channelReadComplete(context: ChannelHandlerContext) {
+        self.inRead = false
+        self.flushOutbound()
+        context.fireChannelReadComplete()
+    }
+
+    public func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, self.waitingForWritability {
+            self.waitingForWritability = false
+            self.flushOutbound()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    public func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        self.logger.debug("connection error, closing", metadata: ["error": "\(error)"])
+        self.close()
+    }
+
+    // MARK: - Lifecycle
+
+    private func activate(context: ChannelHandlerContext) {
+        guard !self.activated, let session = self.session else { return }
+        self.activated = true
+        let config = self.configuration
+        var settings: [nghttp2_settings_entry] = [
+            .init(settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue), value: UInt32(config.maxConcurrentStreams)),
+            .init(settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue), value: UInt32(config.initialWindowSize)),
+            .init(settings_id: Int32(NGHTTP2_SETTINGS_MAX_FRAME_SIZE.rawValue), value: UInt32(config.maxFrameSize)),
+            .init(settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue), value: UInt32(config.maxHeaderListBytes)),
+            .init(settings_id: Int32(NGHTTP2_SETTINGS_ENABLE_PUSH.rawValue), value: 0),
+            // RFC 9218: we do not use RFC 7540 priorities; lets nghttp2 skip the priority tree.
+            .init(settings_id: Int32(NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES.rawValue), value: 1),
+        ]
+        nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), &settings, settings.count)
+        if config.connectionWindowSize > 65_535 {
+            nghttp2_session_set_local_window_size(
+                session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, Int32(config.connectionWindowSize)
+            )
+        }
+        let loop = context.eventLoop.assumeIsolated()
+        self.handshakeTimer = loop.scheduleTask(in: config.handshakeTimeout) {
+            self.logger.debug("HTTP/2 handshake timeout, closing")
+            self.close()
+        }
+        self.idleSince = .now()
+        self.armIdleTimer(at: .now() + config.idleTimeout)
+        self.flushOutbound()
+    }
+
+    private func armIdleTimer(at deadline: NIODeadline) {
+        self.idleTimer = self.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            self.idleTimerFired()
+        }
+    }
+
+    private func idleTimerFired() {
+        guard self.state == .open, let session = self.session else { return }
+        let timeout = self.configuration.idleTimeout
+        guard self.streams.isEmpty, let since = self.idleSince else {
+            self.armIdleTimer(at: .now() + timeout)
+            return
+        }
+        if since + timeout > .now() {
+            self.armIdleTimer(at: since + timeout)
+            return
+        }
+        self.logger.debug("HTTP/2 connection idle, sending GOAWAY")
+        nghttp2_submit_goaway(
+            session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nghttp2_session_get_last_proc_stream_id(session),
+            HTTP2ErrorCode.noError, nil, 0
+        )
+        self.state = .drainingGoAwaySent
+        self.flushOutbound()
+        self.close()
+    }
+
+    /// Starts a graceful shutdown: GOAWAY(2^31-1) and a PING now; on the PING ACK the final GOAWAY with the
+    /// last accepted stream id; open streams may finish until `gracePeriod` ends, then they are reset
+    /// (CANCEL) and the connection closed. Must be called on the event loop.
+    public func initiateGracefulShutdown(gracePeriod: TimeAmount) {
+        self.eventLoop.preconditionInEventLoop()
+        guard self.state == .open, let session = self.session else { return }
+        self.state = .drainingNoticeSent
+        self.idleTimer?.cancel()
+        nghttp2_submit_shutdown_notice(session)
+        var payload = Self.shutdownPingPayload
+        withUnsafeBytes(of: &payload) { bytes in
+            _ = nghttp2_submit_ping(
+                session, UInt8(NGHTTP2_FLAG_NONE.rawValue), bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            )
+        }
+        self.graceTimer = self.eventLoop.assumeIsolated().scheduleTask(in: gracePeriod) {
+            self.forceClose()
+        }
+        self.scheduleFlush()
+    }
+
+    private func sendFinalGoAway() {
+        guard self.state == .drainingNoticeSent, let session = self.session else { return }
+        self.state = .drainingGoAwaySent
+        nghttp2_submit_goaway(
+            session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nghttp2_session_get_last_proc_stream_id(session),
+            HTTP2ErrorCode.noError, nil, 0
+        )
+        self.scheduleFlush()
+        if self.streams.isEmpty {
+            self.flushOutbound()
+            self.close()
+        }
+    }
+
+    /// Grace period over: reset every open stream, send the final GOAWAY if not yet, and close.
+    private func forceClose() {
+        guard self.state != .closed, let session = self.session else { return }
+        if self.state == .drainingNoticeSent {
+            self.state = .drainingGoAwaySent
+            nghttp2_submit_goaway(
+                session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nghttp2_session_get_last_proc_stream_id(session),
+                HTTP2ErrorCode.noError, nil, 0
+            )
+        }
+        for id in self.streams.keys {
+            nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), id, HTTP2ErrorCode.cancel)
+        }
+        self.flushOutbound()
+        self.close()
+    }
+
+    private func close() {
+        guard self.state != .closed else { return }
+        self.state = .closed
+        self.context?.close(promise: nil)
+    }
+
+    /// The channel is gone: every open stream is closed with CANCEL, timers stop, the delegate is released.
+    private func tearDown() {
+        self.state = .closed
+        self.handshakeTimer?.cancel()
+        self.idleTimer?.cancel()
+        self.graceTimer?.cancel()
+        let open = self.streams
+        self.streams = [:]
+        for stream in open.values {
+            stream.closed(errorCode: HTTP2ErrorCode.cancel)
+        }
+        self.delegate = nil
+    }
+
+    // MARK: - Output
+
+    /// Drains `mem_send` at the end of this loop tick (or of the current read burst).
+    func scheduleFlush() {
+        if self.inRead || self.inFlush || self.flushScheduled {
+            return
+        }
+        self.flushScheduled = true
+        self.eventLoop.assumeIsolated().execute {
+            self.flushScheduled = false
+            self.flushOutbound()
+        }
+    }
+
+    /// Drains everything nghttp2 has to send into few buffers and writes+flushes them, unless the channel is
+    /// not writable (then waits for `channelWritabilityChanged`).
+    private func flushOutbound() {
+        guard let session = self.session, let context = self.context, !self.inFlush else { return }
+        guard context.channel.isWritable else {
+            self.waitingForWritability = true
+            return
+        }
+        self.inFlush = true
+        var output: ByteBuffer?
+        var wrote = false
+        let chunk = self.configuration.maxWriteChunkBytes
+        while true {
+            var pointer: UnsafePointer<UInt8>? = nil
+            let count = nghttp2_session_mem_send(session, &pointer)
+            if count < 0 {
+                self.logger.debug("nghttp2_session_mem_send failed, closing", metadata: ["code": "\(count)"])
+                self.inFlush = false
+                self.close()
+                return
+            }
+            if count == 0 {
+                break
+            }
+            if output == nil {
+                output = context.channel.allocator.buffer(capacity: max(count, 4096))
+            }
+            output!.writeBytes(UnsafeRawBufferPointer(start: pointer, count: count))
+            if output!.readableBytes >= chunk {
+                context.writeAndFlush(self.wrapOutboundOut(output!), promise: nil)
+                output = nil
+                wrote = true
+                if !context.channel.isWritable {
+                    self.waitingForWritability = true
+                    break
+                }
+            }
+        }
+        if let output {
+            context.write(self.wrapOutboundOut(output), promise: nil)
+            wrote = true
+        }
+        if wrote {
+            context.flush()
+        }
+        self.inFlush = false
+        if nghttp2_session_want_read(session) == 0 && nghttp2_session_want_write(session) == 0 {
+            self.close()
+        }
+    }
+
+    // MARK: - Submissions from HTTP2ServerStream
+
+    func submitResponse(_ stream: HTTP2ServerStream, headers: [HTTP2Header], endStream: Bool) {
+        guard let session = self.session else { return }
+        let rv: Int32 = withNGHTTP2NameValues(headers) { nva, count in
+            if endStream {
+                return nghttp2_submit_response(session, stream.id, nva, count, nil)
+            }
+            var provider = nghttp2_data_provider(
+                source: nghttp2_data_source(ptr: Unmanaged.passUnretained(stream).toOpaque()),
+                read_callback: onDataSourceRead
+            )
+            return nghttp2_submit_response(session, stream.id, nva, count, &provider)
+        }
+        if rv != 0 {
+            self.logger.debug("nghttp2_submit_response failed", metadata: ["code": "\(rv)"])
+        }
+        self.scheduleFlush()
+    }
+
+    func resume(_ stream: HTTP2ServerStream) {
+        guard let session = self.session else { return }
+        if stream.dataDeferred {
+            stream.dataDeferred = false
+            nghttp2_session_resume_data(session, stream.id)
+        }
+        self.scheduleFlush()
+    }
+
+    func resetStream(_ stream: HTTP2ServerStream, errorCode: UInt32) {
+        guard let session = self.session else { return }
+        nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream.id, errorCode)
+        self.scheduleFlush()
+    }
+
+    // MARK: - nghttp2 callbacks (forwarded one-to-one from the C functions below)
+
+    fileprivate func beginHeaders(streamID: Int32, category: nghttp2_headers_category) {
+        guard category == NGHTTP2_HCAT_REQUEST, let session = self.session else { return }
+        let stream = HTTP2ServerStream(id: streamID, connection: self)
+        self.streams[streamID] = stream
+        nghttp2_session_set_stream_user_data(session, streamID, Unmanaged.passUnretained(stream).toOpaque())
+        self.idleSince = nil
+    }
+
+    fileprivate func header(
+        streamID: Int32,
+        category: nghttp2_headers_category,
+        name: UnsafeRawBufferPointer,
+        value: UnsafeRawBufferPointer
+    ) {
+        // Client trailers (cat HEADERS) carry nothing gRPC uses; only their END_STREAM matters.
+        guard category == NGHTTP2_HCAT_REQUEST, let stream = self.stream(streamID) else { return }
+        stream.headerListBytes += name.count + value.count + 32
+        if stream.headerListBytes > self.configuration.maxHeaderListBytes {
+            stream.headerListTooLarge = true
+            return
+        }
+        let previous = self.previousHead
+        if name.first == UInt8(ascii: ":") {
+            switch name.count {
+            case 5 where name[1] == UInt8(ascii: "p"):  // :path
+                stream.head.path = Self.string(value, reusing: previous.path)
+            case 7 where name[1] == UInt8(ascii: "m"):  // :method
+                stream.head.method = Self.string(value, reusing: previous.method)
+            case 7 where name[1] == UInt8(ascii: "s"):  // :scheme
+                stream.head.scheme = Self.string(value, reusing: previous.scheme)
+            case 10 where name[1] == UInt8(ascii: "a"):  // :authority
+                stream.head.authority = Self.string(value, reusing: previous.authority)
+            default:
+                break  // nghttp2 rejects unknown pseudo-headers itself
+            }
+            return
+        }
+        let index = stream.head.headers.count
+        if index == 0 {
+            stream.head.headers.reserveCapacity(max(8, previous.headers.count))
+        }
+        if index < previous.headers.count, Self.equal(previous.headers[index].name, name) {
+            let field = previous.headers[index]
+            stream.head.headers.append((field.name, Self.string(value, reusing: field.value)))
+        } else {
+            stream.head.headers.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+        }
+    }
+
+    /// `previous` when it has exactly these bytes (no allocation), else a new String.
+    @inline(__always)
+    private static func string(_ bytes: UnsafeRawBufferPointer, reusing previous: String) -> String {
+        Self.equal(previous, bytes) ? previous : String(decoding: bytes, as: UTF8.self)
+    }
+
+    @inline(__always)
+    private static func equal(_ string: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        let utf8 = string.utf8
+        guard utf8.count == bytes.count else { return false }
+        guard bytes.count > 0 else { return true }
+        return utf8.withContiguousStorageIfAvailable { stored in
+            memcmp(stored.baseAddress!, bytes.baseAddress!, bytes.count) == 0
+        } ?? utf8.elementsEqual(bytes)
+    }
+
+    fileprivate func frameReceived(_ frame: UnsafePointer<nghttp2_frame>) {
+        let header = frame.pointee.hd
+        let endStream = header.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
+        switch Int(header.type) {
+        case Int(NGHTTP2_DATA.rawValue):
+            if endStream, let stream = self.stream(header.stream_id) {
+                stream.delegate?.http2StreamReceivedEnd()
+            }
+        case Int(NGHTTP2_HEADERS.rawValue):
+            guard let stream = self.stream(header.stream_id) else { return }
+            if frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST {
+                self.streamOpened(stream)
+            }
+            if endStream {
+                stream.delegate?.http2StreamReceivedEnd()
+            }
+        case Int(NGHTTP2_SETTINGS.rawValue):
+            if header.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) == 0 {
+                self.handshakeTimer?.cancel()
+                self.handshakeTimer = nil
+            }
+        case Int(NGHTTP2_PING.rawValue):
+            if header.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) != 0, self.state == .drainingNoticeSent {
+                self.sendFinalGoAway()
+            }
+        default:
+            break
+        }
+    }
+
+    private func streamOpened(_ stream: HTTP2ServerStream) {
+        if stream.headerListTooLarge {
+            // RFC 6585 §5 / RFC 9113 §10.5.1: refuse with 431, never call the layer above.
+            stream.respond(headers: [HTTP2Header(":status", "431")], endStream: true)
+            return
+        }
+        let head = stream.head
+        stream.head = HTTP2RequestHead()
+        self.previousHead = head
+        stream.delegate = self.delegate?.http2StreamOpened(stream, head: head)
+    }
+
+    fileprivate func dataChunkReceived(streamID: Int32, bytes: UnsafeRawBufferPointer) {
+        self.stream(streamID)?.delegate?.http2StreamReceivedData(bytes)
+    }
+
+    fileprivate func streamClosed(streamID: Int32, errorCode: UInt32) {
+        guard let stream = self.streams.removeValue(forKey: streamID) else { return }
+        stream.closed(errorCode: errorCode)
+        if self.streams.isEmpty {
+            switch self.state {
+            case .open:
+                self.idleSince = .now()
+            case .drainingGoAwaySent:
+                // Last in-flight stream done after the final GOAWAY: close once it is written.
+                self.eventLoop.assumeIsolated().execute {
+                    self.flushOutbound()
+                    self.close()
+                }
+            case .drainingNoticeSent, .closed:
+                break
+            }
+        }
+    }
+
+    /// Copies queued response bytes into nghttp2's frame buffer (the data provider's read callback).
+    fileprivate func readData(
+        stream: HTTP2ServerStream,
+        into buffer: UnsafeMutablePointer<UInt8>,
+        length: Int,
+        flags: UnsafeMutablePointer<UInt32>
+    ) -> Int {
+        let count = min(length, stream.outbound.readableBytes)
+        if count > 0 {
+            stream.outbound.withUnsafeReadableBytes { bytes in
+                UnsafeMutableRawPointer(buffer).copyMemory(from: bytes.baseAddress!, byteCount: count)
+            }
+            stream.outbound.moveReaderIndex(forwardBy: count)
+        }
+        if stream.outbound.readableBytes == 0 {
+            if stream.endRequested {
+                if let trailers = stream.trailers, let session = self.session {
+                    flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue | NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
+                    _ = withNGHTTP2NameValues(trailers) { nva, n in
+                        nghttp2_submit_trailer(session, stream.id, nva, n)
+                    }
+                    stream.trailers = nil
+                } else {
+                    flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
+                }
+            } else if count == 0 {
+                stream.dataDeferred = true
+                return Int(NGHTTP2_ERR_DEFERRED.rawValue)
+            }
+        }
+        if count > 0 {
+            stream.delegate?.http2StreamDidDrain(bytesTaken: count, queuedBytes: stream.outbound.readableBytes)
+        }
+        return count
+    }
+
+    @inline(__always)
+    private func stream(_ id: Int32) -> HTTP2ServerStream? {
+        guard let session = self.session, let pointer = nghttp2_session_get_stream_user_data(session, id) else {
+            return nil
+        }
+        return Unmanaged<HTTP2ServerStream>.fromOpaque(pointer).takeUnretainedValue()
+    }
+
+    // MARK: - Session creation
+
+    private static func makeSession(configuration: HTTP2ServerConfiguration, userData: HTTP2ServerConnectionHandler) -> OpaquePointer {
+        var option: OpaquePointer?
+        precondition(nghttp2_option_new(&option) == 0, "nghttp2_option_new failed (out of memory)")
+        defer { nghttp2_option_del(option) }
+        NGHTTP2Hardening.apply(configuration, to: option)
+        var session: OpaquePointer?
+        let rv = nghttp2_session_server_new2(
+            &session, serverCallbacks, Unmanaged.passUnretained(userData).toOpaque(), option
+        )
+        precondition(rv == 0 && session != nil, "nghttp2_session_server_new2 failed: \(rv)")
+        return session!
+    }
+}
+
+/// The `nghttp2_option_set_*` hardening every server session gets (values from `HTTP2ServerConfiguration`).
+enum NGHTTP2Hardening {
+    static func apply(_ configuration: HTTP2ServerConfiguration, to option: OpaquePointer?) {
+        // CVE-2019-9515 (settings flood) / CVE-2019-9512 (ping flood): bounded unsent ACK queue.
+        nghttp2_option_set_max_outbound_ack(option, configuration.maxOutboundAcks)
+        // Oversized SETTINGS frames.
+        nghttp2_option_set_max_settings(option, configuration.maxSettingsEntries)
+        // CVE-2023-44487 (Rapid Reset): token bucket on incoming RST_STREAM.
+        nghttp2_option_set_stream_reset_rate_limit(
+            option, UInt64(configuration.resetBurst), UInt64(configuration.resetRatePerSecond)
+        )
+        // CVE-2024-28182 (CONTINUATION flood).
+        nghttp2_option_set_max_continuations(option, configuration.maxContinuations)
+        // Our HPACK encoder's dynamic table: 4 KiB (the RFC default) caps memory per connection.
+        nghttp2_option_set_max_deflate_dynamic_table_size(option, 4096)
+        // No server push, no priority tree to keep: closed streams can be forgotten at once.
+        nghttp2_option_set_no_closed_streams(option, 1)
+        // Servers have no reserved (pushed) remote streams.
+        nghttp2_option_set_max_reserved_remote_streams(option, 0)
+        // Automatic WINDOW_UPDATE stays on: request memory is bounded by the per-message limit of the layer
+        // above times MAX_CONCURRENT_STREAMS, and manual consumption would cost a call per DATA frame.
+        nghttp2_option_set_no_auto_window_update(option, 0)
+    }
+}
+
+// MARK: - C callbacks: each forwards to the handler in one line, never throws across C.
+
+@inline(__always)
+private func handler(_ userData: UnsafeMutableRawPointer?) -> HTTP2ServerConnectionHandler {
+    Unmanaged<HTTP2ServerConnectionHandler>.fromOpaque(userData!).takeUnretainedValue()
+}
+
+private let onBeginHeaders: nghttp2_on_begin_headers_callback = { _, frame, userData in
+    handler(userData).beginHeaders(streamID: frame!.pointee.hd.stream_id, category: frame!.pointee.headers.cat)
+    return 0
+}
+
+private let onHeader: nghttp2_on_header_callback = { _, frame, name, nameLength, value, valueLength, _, userData in
+    handler(userData).header(
+        streamID: frame!.pointee.hd.stream_id,
+        category: frame!.pointee.headers.cat,
+        name: UnsafeRawBufferPointer(start: name, count: nameLength),
+        value: UnsafeRawBufferPointer(start: value, count: valueLength)
+    )
+    return 0
+}
+
+private let onFrameRecv: nghttp2_on_frame_recv_callback = { _, frame, userData in
+    handler(userData).frameReceived(frame!)
+    return 0
+}
+
+private let onDataChunkRecv: nghttp2_on_data_chunk_recv_callback = { _, _, streamID, data, length, userData in
+    handler(userData).dataChunkReceived(streamID: streamID, bytes: UnsafeRawBufferPointer(start: data, count: length))
+    return 0
+}
+
+private let onStreamClose: nghttp2_on_stream_close_callback = { _, streamID, errorCode, userData in
+    handler(userData).streamClosed(streamID: streamID, errorCode: errorCode)
+    return 0
+}
+
+private let onDataSourceRead: nghttp2_data_source_read_callback = { _, _, buffer, length, flags, source, userData in
+    let stream = Unmanaged<HTTP2ServerStream>.fromOpaque(source!.pointee.ptr!).takeUnretainedValue()
+    return handler(userData).readData(stream: stream, into: buffer!, length: length, flags: flags!)
+}
+
+/// nghttp2 copies the table into each session, so one shared table serves every connection.
+private nonisolated(unsafe) let serverCallbacks: OpaquePointer = {
+    var callbacks: OpaquePointer?
+    precondition(nghttp2_session_callbacks_new(&callbacks) == 0, "nghttp2_session_callbacks_new failed")
+    nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, onBeginHeaders)
+    nghttp2_session_callbacks_set_on_header_callback(callbacks, onHeader)
+    nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, onFrameRecv)
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, onDataChunkRecv)
+    nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, onStreamClose)
+    return callbacks!
+}()

@@ -1,0 +1,61 @@
+import MicroStateHTTP2
+import NIOCore
+
+/// Settings of an `RPCServer`. Every limit bounds something a client can make the server hold.
+public struct RPCServerConfiguration: Sendable {
+    /// Address to listen on. Default `127.0.0.1` (the node's default; use `0.0.0.0` for pod IPs).
+    public var host: String = "127.0.0.1"
+    /// Port to listen on; 0 lets the OS pick (`RPCServer.start()` returns the bound address). Default 50051.
+    public var port: Int = 50051
+
+    /// Largest request message accepted. Default 4 MiB, as in grpc-go/grpc-java; larger ones fail with
+    /// RESOURCE_EXHAUSTED as soon as their 5-byte prefix arrives, before any of the body is buffered.
+    public var maxReceiveMessageBytes: Int = 4 * 1024 * 1024
+    /// Largest response message sent. Default 4 MiB; a larger one ends the call with RESOURCE_EXHAUSTED
+    /// instead (clients enforce the same default on receipt, so it would fail there anyway).
+    public var maxSendMessageBytes: Int = 4 * 1024 * 1024
+
+    /// HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS per connection. Default 1024; beyond it streams are refused
+    /// (REFUSED_STREAM, retryable). Bounds per-connection call state and, with `maxReceiveMessageBytes`,
+    /// request memory.
+    public var maxConcurrentStreams: Int = 1024
+    /// HTTP/2 SETTINGS_INITIAL_WINDOW_SIZE. Default 1 MiB (see `HTTP2ServerConfiguration.initialWindowSize`).
+    public var initialWindowSize: Int = 1 << 20
+    /// HTTP/2 SETTINGS_MAX_FRAME_SIZE. Default 16 KiB, the RFC 9113 minimum every peer supports.
+    public var maxFrameSize: Int = 1 << 14
+    /// HTTP/2 SETTINGS_MAX_HEADER_LIST_SIZE, enforced on receipt (HTTP 431). Default 16 KiB; gRPC suggests
+    /// at least 8 KiB of metadata.
+    public var maxHeaderListBytes: Int = 16 * 1024
+
+    /// A connection with no open stream for this long gets GOAWAY and is closed. Default 5 minutes.
+    public var idleTimeout: TimeAmount = .minutes(5)
+    /// A connection that has not sent the HTTP/2 preface and SETTINGS within this is closed. Default 10 s;
+    /// closes half-open and slowloris connections.
+    public var handshakeTimeout: TimeAmount = .seconds(10)
+    /// Most connections open at once; further ones are closed on accept. Default 4096: bounds file
+    /// descriptors and per-connection memory (each connection may hold `maxConcurrentStreams` calls).
+    public var maxConnections: Int = 4096
+    /// How long `shutdown()` lets in-flight calls finish before cancelling them. Default 10 s.
+    public var shutdownGracePeriod: TimeAmount = .seconds(10)
+
+    /// Called once per finished call (any outcome, including calls rejected before a handler ran), on the
+    /// connection's event loop: keep it cheap. The metrics hook.
+    public var onCallFinished: (@Sendable (_ path: String, _ code: Status.Code, _ duration: TimeAmount) -> Void)?
+
+    /// The HTTP/2 hardening options not exposed above (flood and rapid-reset limits), for experts.
+    public var http2: HTTP2ServerConfiguration = HTTP2ServerConfiguration()
+
+    public init() {}
+
+    /// The HTTP/2 connection settings with the fields above applied.
+    var http2Configuration: HTTP2ServerConfiguration {
+        var http2 = self.http2
+        http2.maxConcurrentStreams = self.maxConcurrentStreams
+        http2.initialWindowSize = self.initialWindowSize
+        http2.maxFrameSize = self.maxFrameSize
+        http2.maxHeaderListBytes = self.maxHeaderListBytes
+        http2.idleTimeout = self.idleTimeout
+        http2.handshakeTimeout = self.handshakeTimeout
+        return http2
+    }
+}

@@ -1,0 +1,106 @@
+import Logging
+import MicroStateHTTP2
+import NIOCore
+
+/// The gRPC side of one HTTP/2 connection: validates each new stream's head (method, content-type,
+/// `grpc-timeout`, path) and creates its `ServerCall`. Loop-bound.
+final class RPCServerConnection: HTTP2ServerConnectionDelegate {
+    let configuration: RPCServerConfiguration
+    let router: RPCRouter
+    let counters: RPCServerCounters
+    let eventLoop: any EventLoop
+    let remoteAddress: SocketAddress?
+
+    init(configuration: RPCServerConfiguration, router: RPCRouter, counters: RPCServerCounters, eventLoop: any EventLoop, remoteAddress: SocketAddress?) {
+        self.configuration = configuration
+        self.router = router
+        self.counters = counters
+        self.eventLoop = eventLoop
+        self.remoteAddress = remoteAddress
+    }
+
+    private static let methodNotAllowed: [HTTP2Header] = [
+        HTTP2Header(":status", "405"), HTTP2Header("allow", "POST"),
+    ]
+    private static let unsupportedMediaType: [HTTP2Header] = [
+        HTTP2Header(":status", "415"), HTTP2Header("content-type", "text/plain"),
+    ]
+    private static let unsupportedMediaTypeBody: StaticString = "gRPC requires content-type application/grpc\n"
+
+    func http2StreamOpened(_ stream: HTTP2ServerStream, head: HTTP2RequestHead) -> (any HTTP2ServerStreamDelegate)? {
+        let started = NIODeadline.now()
+        // gRPC PROTOCOL-HTTP2.md: only POST; anything else is not a gRPC request at all.
+        guard head.method == "POST" else {
+            stream.respond(headers: Self.methodNotAllowed, endStream: true)
+            return nil
+        }
+        var contentType: String?
+        var timeoutText: String?
+        var metadata = Metadata()
+        for (name, value) in head.headers {
+            switch name {
+            case "content-type": contentType = value
+            case "grpc-timeout": timeoutText = value
+            case "content-length": break  // HTTP framing, not metadata
+            default:
+                if !Metadata.isReserved(name) {
+                    metadata.appendLowercased(name, value)
+                }
+            }
+        }
+        // "application/grpc", optionally followed by "+proto" / ";...". Anything else: HTTP 415 so that non-gRPC
+        // clients do not read a 200 as success.
+        guard let contentType, Self.isGRPCContentType(contentType) else {
+            stream.respond(headers: Self.unsupportedMediaType, endStream: false)
+            stream.writeData { buffer in buffer.writeStaticString(Self.unsupportedMediaTypeBody) }
+            stream.finish(trailers: nil)
+            return nil
+        }
+        var deadline: NIODeadline?
+        if let timeoutText {
+            guard let timeout = GRPCTimeout.parse(timeoutText) else {
+                self.reject(stream, head.path, Status(code: .internalError, message: "malformed grpc-timeout \"\(timeoutText)\""), started)
+                return nil
+            }
+            deadline = started + timeout
+        }
+        guard let method = self.router.method(for: head.path) else {
+            self.reject(stream, head.path, Status(code: .unimplemented, message: "unknown method \(head.path)"), started)
+            return nil
+        }
+        self.counters.callsStarted.wrappingIncrement(ordering: .relaxed)
+        let context = ServerContext(
+            path: head.path, metadata: metadata, deadline: deadline, eventLoop: self.eventLoop,
+            remoteAddress: self.remoteAddress
+        )
+        return ServerCall(stream: stream, connection: self, method: method, context: context, started: started)
+    }
+
+    /// Trailers-Only error before any handler (counted as a started and finished call).
+    private func reject(_ stream: HTTP2ServerStream, _ path: String, _ status: Status, _ started: NIODeadline) {
+        self.counters.callsStarted.wrappingIncrement(ordering: .relaxed)
+        stream.respond(headers: ServerResponseHeaders.trailersOnly(status), endStream: true)
+        self.callFinished(path: path, code: status.code, started: started)
+    }
+
+    func callFinished(path: String, code: Status.Code, started: NIODeadline) {
+        self.counters.callsFinished.wrappingIncrement(ordering: .relaxed)
+        if code != .ok {
+            self.counters.callsFailed.wrappingIncrement(ordering: .relaxed)
+        }
+        if let hook = self.configuration.onCallFinished {
+            hook(path, code, NIODeadline.now() - started)
+        }
+    }
+
+    static func isGRPCContentType(_ value: String) -> Bool {
+        if value == "application/grpc" {
+            return true
+        }
+        let utf8 = value.utf8
+        let prefix = "application/grpc".utf8
+        guard utf8.starts(with: prefix) else { return false }
+        let rest = utf8.dropFirst(prefix.count)
+        return rest.isEmpty || rest.first == UInt8(ascii: "+") || rest.first == UInt8(ascii: ";")
+    }
+}

@@ -1,0 +1,159 @@
+import MicroStateHTTP2
+import NIOCore
+
+/// One gRPC call on the server: receives the request parts of its HTTP/2 stream, runs the handler, and
+/// turns handler results into response parts, following `ServerCallStateMachine`.
+///
+/// Loop-bound except where noted; `@unchecked Sendable` so `UnaryResponder` and `ServerStreamWriter` can carry
+/// it to other threads, where they only touch the context's atomic flags and hop back with `execute`.
+final class ServerCall: HTTP2ServerStreamDelegate, @unchecked Sendable {
+    let stream: HTTP2ServerStream
+    let connection: RPCServerConnection
+    let method: RPCRouter.Method
+    let context: ServerContext
+    let eventLoop: any EventLoop
+    var machine = ServerCallStateMachine()
+    private var deframer: GRPCMessageDeframer
+    private let started: NIODeadline
+    private var deadlineTimer: Scheduled<Void>?
+    private var writer: ServerStreamWriter?
+
+    init(stream: HTTP2ServerStream, connection: RPCServerConnection, method: RPCRouter.Method, context: ServerContext, started: NIODeadline) {
+        self.stream = stream
+        self.connection = connection
+        self.method = method
+        self.context = context
+        self.eventLoop = context.eventLoop
+        self.deframer = GRPCMessageDeframer(maxMessageBytes: connection.configuration.maxReceiveMessageBytes)
+        self.started = started
+        if let deadline = context.deadline {
+            self.deadlineTimer = self.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+                self.perform(self.machine.deadlineExceeded())
+            }
+        }
+    }
+
+    // MARK: - Request parts from HTTP/2
+
+    func http2StreamReceivedData(_ bytes: UnsafeRawBufferPointer) {
+        guard !self.machine.isClosed else { return }
+        self.deframer.append(contentsOf: bytes)
+        do {
+            while !self.machine.isClosed, let message = try self.deframer.next() {
+                self.perform(self.machine.receivedMessage(message))
+            }
+        } catch {
+            self.perform(self.machine.receiveFailed(error))
+        }
+    }
+
+    func http2StreamReceivedEnd() {
+        if self.deframer.pendingBytes > 0 {
+            self.perform(
+                self.machine.receiveFailed(
+                    RPCError(code: .internalError, message: "request ended inside a message (\(self.deframer.pendingBytes) bytes pending)")
+                )
+            )
+        } else {
+            self.perform(self.machine.receivedEnd())
+        }
+    }
+
+    func http2StreamClosed(errorCode: UInt32) {
+        self.perform(self.machine.streamClosed(errorCode: errorCode))
+    }
+
+    func http2StreamDidDrain(bytesTaken: Int, queuedBytes: Int) {
+        self.writer?.didDrain(bytes: bytesTaken)
+    }
+
+    // MARK: - Handler results (on the loop)
+
+    func completeUnary(_ result: Result<[UInt8], RPCError>) {
+        switch result {
+        case .success(let message):
+            let limit = self.connection.configuration.maxSendMessageBytes
+            guard message.count <= limit else {
+                self.perform(
+                    self.machine.finish(
+                        Status(
+                            code: .resourceExhausted,
+                            message: "response message of \(message.count) bytes exceeds the limit of \(limit) bytes"
+                        )
+                    )
+                )
+                return
+            }
+            guard case .sendMessage(let withHeaders) = self.machine.sendMessage() else { return }
+            if withHeaders {
+                self.stream.respond(headers: ServerResponseHeaders.responseHeaders, endStream: false)
+            }
+            self.stream.writeData { buffer in GRPCMessageFramer.frame(message, into: &buffer) }
+            self.perform(self.machine.finish(.ok))
+        case .failure(let error):
+            self.perform(self.machine.finish(error.status))
+        }
+    }
+
+    func sendStreamMessage(_ message: [UInt8], writer: ServerStreamWriter) {
+        guard case .sendMessage(let withHeaders) = self.machine.sendMessage() else {
+            writer.queued.wrappingDecrement(by: message.count + 5, ordering: .relaxed)
+            return
+        }
+        if withHeaders {
+            self.stream.respond(headers: ServerResponseHeaders.responseHeaders, endStream: false)
+        }
+        self.stream.writeData { buffer in GRPCMessageFramer.frame(message, into: &buffer) }
+    }
+
+    func finishStream(_ status: Status, cancel: Bool) {
+        self.perform(self.machine.finish(status, cancel: cancel))
+    }
+
+    /// Server shutdown grace period over or similar: end with CANCELLED.
+    func cancelFromServer() {
+        guard !self.machine.isClosed else { return }
+        self.stream.reset(errorCode: HTTP2ErrorCode.cancel)
+    }
+
+    // MARK: - Actions
+
+    private func perform(_ action: ServerCallStateMachine.Action) {
+        switch action {
+        case .none, .drop:
+            return
+        case .invokeHandler(let message):
+            switch self.method {
+            case .unary(let handler):
+                handler(message, self.context, UnaryResponder(call: self))
+            case .serverStreaming(let handler):
+                let writer = ServerStreamWriter(call: self)
+                self.writer = writer
+                handler(message, self.context, writer)
+            }
+        case .sendMessage:
+            preconditionFailure("sendMessage is handled where the message is")
+        case .sendStatus(let status, let trailersOnly, let cancel):
+            if trailersOnly {
+                self.stream.respond(headers: ServerResponseHeaders.trailersOnly(status), endStream: true)
+            } else {
+                self.stream.finish(trailers: ServerResponseHeaders.trailers(status))
+            }
+            self.ended(code: status.code, cancel: cancel)
+        case .cancel(let code):
+            self.ended(code: code, cancel: true)
+        }
+    }
+
+    private func ended(code: Status.Code, cancel: Bool) {
+        self.deadlineTimer?.cancel()
+        self.deadlineTimer = nil
+        if cancel {
+            self.context.cancel()
+        } else {
+            self.context.end()
+        }
+        self.writer?.runWaiters(all: true)
+        self.connection.callFinished(path: self.context.path, code: code, started: self.started)
+    }
+}
