@@ -35,6 +35,7 @@ public final class Node: Sendable {
         var server: RPCServer?
         var admin: AdminServer?
         var health: HealthService?
+        var kv: KVService?
         var sweeper: RepeatedTask?
     }
 
@@ -67,10 +68,10 @@ public final class Node: Sendable {
         let store: KVStore
         var wal: WriteAheadLog?
         if config.durability == .memory {
-            store = KVStore(configuration: storeConfig, log: nil, clock: SystemStoreClock())
+            store = KVStore(configuration: storeConfig, log: nil, clock: SystemClock())
         } else {
             let adapter = WALStoreLog()
-            store = KVStore(configuration: storeConfig, log: adapter, clock: SystemStoreClock())
+            store = KVStore(configuration: storeConfig, log: adapter, clock: SystemClock())
             var logConfig = LogConfiguration(directory: config.dataDirectory, durability: config.durability)
             logConfig.segmentBytes = config.segmentBytes
             var replayed = 0
@@ -101,7 +102,8 @@ public final class Node: Sendable {
 
         let health = HealthService(services: [KVService.serviceName])
         let router = RPCRouter()
-        KVService(store: store, nodeID: config.nodeID, logger: self.logger).register(with: router)
+        let kv = KVService(store: store, nodeID: config.nodeID, logger: self.logger)
+        kv.register(with: router)
         health.register(with: router)
 
         self.declareMetrics(store: store, wal: wal)
@@ -138,7 +140,7 @@ public final class Node: Sendable {
             initialDelay: config.ttlSweepInterval,
             delay: config.ttlSweepInterval
         ) { _ in
-            store.expireDue(nowMilliseconds: SystemStoreClock().nowMilliseconds())
+            store.expireDue(nowMilliseconds: SystemClock().nowMilliseconds())
         }
 
         self.state.withLockedValue {
@@ -147,14 +149,15 @@ public final class Node: Sendable {
             $0.server = server
             $0.admin = admin
             $0.health = health
+            $0.kv = kv
             $0.sweeper = sweeper
             $0.ready = true
         }
         return Addresses(grpc: grpcAddress, admin: adminAddress)
     }
 
-    /// Graceful stop: not ready, health NOT_SERVING, GOAWAY and in-flight calls finish (up to the grace
-    /// period), then the log is closed after its queued appends and the loops stop.
+    /// Graceful stop: not ready, health NOT_SERVING, watches ended, GOAWAY and in-flight calls finish (up to
+    /// the grace period), then the log is closed after its queued appends and the loops stop.
     public func shutdown() async {
         let state = self.state.withLockedValue { state -> State in
             state.ready = false
@@ -162,8 +165,13 @@ public final class Node: Sendable {
         }
         state.health?.setAll(.notServing)
         state.sweeper?.cancel()
-        await state.server?.shutdown()
+        // Streaming calls never end by themselves: end them now so the grace period is spent only on
+        // unary calls in flight. Health watchers have just been sent NOT_SERVING.
         state.health?.finishWatchers()
+        state.kv?.finishWatches(
+            Status(code: .unavailable, message: "node is shutting down; resume the watch from the last revision seen + 1")
+        )
+        await state.server?.shutdown()
         state.wal?.close()
         await state.admin?.stop()
         try? await self.group.shutdownGracefully()
@@ -206,9 +214,3 @@ public final class Node: Sendable {
     }
 }
 
-/// Wall-clock milliseconds for TTL deadlines (they must survive a restart, so not a monotonic clock).
-struct SystemStoreClock: StoreClock {
-    func nowMilliseconds() -> Int64 {
-        Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
-    }
-}

@@ -30,11 +30,9 @@ final class WALStoreLog: StoreLog, @unchecked Sendable {
         }
     }
 
-    func writeSnapshot(index: UInt64, produce: (inout [UInt8]) throws -> Void) throws {
+    func writeSnapshot(index: UInt64, produce: (_ emit: ([UInt8]) throws -> Void) throws -> Void) throws {
         try self.wal.writeSnapshot(index: index) { sink in
-            var bytes: [UInt8] = []
-            try produce(&bytes)
-            try sink.write(bytes)
+            try produce { chunk in try sink.write(chunk) }
         }
     }
 }

@@ -34,7 +34,7 @@ extension KVService {
             return writer.finish(StatusMapping.rpcError(error).status)
         }
         pump.attach(watcher)
-        context.onCancel { watcher.cancel() }
+        context.onCancel { pump.finishFromAnyThread(nil) }
         writer.send(WatchResponse(header: self.header()).wireBytes())
         pump.run()
     }
@@ -60,6 +60,22 @@ final class WatchPump: @unchecked Sendable {
     func attach(_ watcher: StoreWatcher) {
         self.loop.preconditionInEventLoop()
         self.watcher = watcher
+        self.service.activeWatches.withLockedValue { $0[ObjectIdentifier(self)] = self }
+    }
+
+    /// Ends the watch from any thread: with `status` sent to the client, or silently (nil) when the call is
+    /// already gone (cancelled by the client or the deadline).
+    func finishFromAnyThread(_ status: Status?) {
+        self.loop.execute {
+            guard !self.finished else {
+                return
+            }
+            if let status {
+                self.finish(status)
+            } else {
+                self.stop()
+            }
+        }
     }
 
     func run() {
@@ -116,6 +132,7 @@ final class WatchPump: @unchecked Sendable {
         self.finished = true
         self.watcher?.cancel()
         self.watcher = nil
+        self.service.activeWatches.withLockedValue { _ = $0.removeValue(forKey: ObjectIdentifier(self)) }
     }
 }
 

@@ -2,6 +2,7 @@ import Logging
 import MicroStateRPC
 import MicroStateStore
 import MicroStateWire
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// `microstate.v1.KV`: a thin adapter between gRPC messages and the MVCC store.
@@ -24,6 +25,8 @@ public final class KVService: Sendable {
     let store: KVStore
     let nodeID: UInt64
     let logger: Logger
+    /// Open Watch calls, so shutdown can end them instead of waiting out the grace period.
+    let activeWatches = NIOLockedValueBox<[ObjectIdentifier: WatchPump]>([:])
 
     public init(store: KVStore, nodeID: UInt64, logger: Logger) {
         self.store = store
@@ -51,6 +54,15 @@ public final class KVService: Sendable {
         }
         router.registerServerStreaming(prefix + "Watch") { request, context, writer in
             self.watch(request, context, writer)
+        }
+    }
+
+    /// Ends every open Watch with `status` (the node calls this on shutdown with UNAVAILABLE, so clients
+    /// resume elsewhere or after restart from the revision they last saw).
+    public func finishWatches(_ status: Status) {
+        let pumps = self.activeWatches.withLockedValue { Array($0.values) }
+        for pump in pumps {
+            pump.finishFromAnyThread(status)
         }
     }
 

@@ -233,12 +233,14 @@ enum Output {
     }
 
     static func emit(json: Bool, _ object: [String: Any], text: () -> String) {
+        var line: Data
         if json {
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-            print(String(decoding: data, as: UTF8.self))
+            line = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         } else {
-            print(text())
+            line = Data(text().utf8)
         }
-        fflush(stdout)
+        line.append(UInt8(ascii: "\n"))
+        // Unbuffered: a watch's lines must reach a pipe as they happen.
+        FileHandle.standardOutput.write(line)
     }
 }

@@ -92,7 +92,7 @@ struct Serve: AsyncParsableCommand {
         config.limits.maxKeyBytes = self.maxKeyBytes
         config.limits.maxValueBytes = self.maxValueBytes
         config.limits.maxTxnOps = self.maxTxnOps
-        config.limits.historyRetentionRevisions = self.historyRevisions
+        config.limits.historyRetentionRevisions = Int64(self.historyRevisions)
         config.compactAfterRecords = self.compactAfter
         config.segmentBytes = self.segmentBytes
         config.threads = self.threads
@@ -107,7 +107,7 @@ struct Serve: AsyncParsableCommand {
 
         let node = Node(configuration: config, logger: logger) { _ in
             // The log already said why; exit without a graceful shutdown, which would need the log.
-            exit(70)
+            Foundation.exit(70)
         }
         let addresses: Node.Addresses
         do {
@@ -118,11 +118,11 @@ struct Serve: AsyncParsableCommand {
         }
         let adminText = addresses.admin.map { "admin on \(describe($0))" } ?? "admin off"
         // One stable line on stdout that scripts and tests parse.
-        print(
+        // write(2) directly: stdout may be a pipe, where print() would sit in a buffer.
+        FileHandle.standardOutput.write(Data((
             "microstatedb serving grpc on \(describe(addresses.grpc)), \(adminText), "
-                + "data in \(config.dataDirectory) (durability \(config.durability.rawValue))"
-        )
-        fflush(stdout)
+                + "data in \(config.dataDirectory) (durability \(config.durability.rawValue))\n"
+        ).utf8))
 
         await waitForTerminationSignal()
         logger.info("shutting down: draining calls")

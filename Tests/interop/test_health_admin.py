@@ -68,12 +68,32 @@ def test_sigterm_drains_health_goes_not_serving_and_exits_zero(data_dir):
             kv.Put(kv_pb2.PutRequest(key=b"before", value=b"v"), timeout=10)
             stream = health.Watch(H.HealthCheckRequest(service=""), timeout=30)
             assert next(stream).status == H.HealthCheckResponse.SERVING
-            statuses = []
-            reader = threading.Thread(target=lambda: statuses.extend(r.status for r in stream), daemon=True)
-            reader.start()
+            watch = kv.Watch(kv_pb2.WatchRequest(key=b"w"), timeout=30)
+            next(watch)  # registered
+            statuses, watch_errors = [], []
+
+            def read_health():
+                statuses.extend(r.status for r in stream)
+
+            def read_watch():
+                try:
+                    for _ in watch:
+                        pass
+                except grpc.RpcError as error:
+                    watch_errors.append(error)
+
+            readers = [threading.Thread(target=t, daemon=True) for t in (read_health, read_watch)]
+            for reader in readers:
+                reader.start()
+            started = time.monotonic()
             assert node.terminate(timeout=30) == 0
-            reader.join(timeout=10)
+            # Open streams are ended at once, not waited on for the grace period (10 s).
+            assert time.monotonic() - started < 5
+            for reader in readers:
+                reader.join(timeout=10)
             assert H.HealthCheckResponse.NOT_SERVING in statuses
+            assert watch_errors and watch_errors[0].code() == grpc.StatusCode.UNAVAILABLE
+            assert "resume" in watch_errors[0].details()
     finally:
         node.stop()
     # The acknowledged write survives the restart.
