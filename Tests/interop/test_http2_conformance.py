@@ -7,9 +7,11 @@ also give the RFC 9113 / RFC 7541 section. A last group covers the DoS hardening
 (rapid reset, CONTINUATION flood, SETTINGS/PING ACK floods, oversized SETTINGS) and asserts what
 Debian's nghttp2 1.52.0-1+deb12u3 actually does.
 
-Target: the `h2_target` fixture below. With H2_TARGET=host:port (and optionally H2_PATH, default "/")
-the cases run against that server with `GET <H2_PATH>`; otherwise the fixture starts
-`nghttpd --no-tls` (Debian's nghttp2-server) serving a 16-byte file as the reference server.
+Target: the `h2_target` fixture below. By default it starts a microstatedb node and every case sends a
+real gRPC call (POST /microstate.v1.KV/Get). H2_REFERENCE=nghttpd runs the same cases against
+`nghttpd --no-tls` (Debian's nghttp2-server) serving a 16-byte file — the reference the suite was
+validated against. With H2_TARGET=host:port (and optionally H2_PATH, default "/") the cases run against
+that server with `GET <H2_PATH>`.
 To run against a gRPC server, make `h2_target` yield a `Target` built with `grpc_request_headers()`
 and `body=grpc_message(...)`: every case sends its requests through H2Conn.request_headers() /
 send_request(), so the valid request is the target's.
@@ -27,6 +29,8 @@ import time
 import pytest
 
 from h2conformance import (
+    grpc_message,
+    grpc_request_headers,
     CANCEL,
     COMPRESSION_ERROR,
     CONTINUATION,
@@ -106,6 +110,18 @@ def h2_target(tmp_path_factory):
         host = host.strip("[]") or "127.0.0.1"
         path = os.environ.get("H2_PATH", "/")
         yield Target(host, int(port), path, http_request_headers(host, int(port), path))
+        return
+    if os.environ.get("H2_REFERENCE") != "nghttpd":
+        from conftest import Node  # the node under test, on OS-chosen ports
+
+        node = Node(tmp_path_factory.mktemp("h2node")).start()
+        try:
+            path = "/microstate.v1.KV/Get"
+            body = grpc_message(b"\x0a\x01k")  # GetRequest{key: "k"}
+            yield Target("127.0.0.1", node.port, path, grpc_request_headers("127.0.0.1", node.port, path),
+                         body=body, pid=node.proc.pid)
+        finally:
+            node.stop()
         return
     nghttpd = shutil.which("nghttpd")
     if nghttpd is None:
