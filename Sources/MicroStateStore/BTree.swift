@@ -55,36 +55,43 @@ struct BTree {
     init() {}
 
     /// Index of the child of `node` that covers `key`: the number of separators ≤ key.
+    ///
+    /// Searches through one buffer access: per-element subscripts of a class's array property would each pay a
+    /// dynamic exclusivity check and a retain.
     @inline(__always)
     private static func childIndex(_ node: BTreeNode, _ key: UnsafeRawBufferPointer) -> Int {
-        var low = 0
-        var high = node.separators.count
-        while low < high {
-            let mid = (low + high) >> 1
-            if Blob.compare(key, node.separators[mid]) >= 0 {
-                low = mid + 1
-            } else {
-                high = mid
+        node.separators.withUnsafeBufferPointer { separators in
+            var low = 0
+            var high = separators.count
+            while low < high {
+                let mid = (low + high) >> 1
+                if Blob.compare(key, separators[mid]) >= 0 {
+                    low = mid + 1
+                } else {
+                    high = mid
+                }
             }
+            return low
         }
-        return low
     }
 
     /// Index of the first entry of a leaf whose key is ≥ key, and whether it is equal.
     @inline(__always)
     private static func lowerBound(_ leaf: BTreeNode, _ key: UnsafeRawBufferPointer) -> (Int, Bool) {
-        var low = 0
-        var high = leaf.entries.count
-        while low < high {
-            let mid = (low + high) >> 1
-            if Blob.compare(key, leaf.entries[mid].latest.blob) > 0 {
-                low = mid + 1
-            } else {
-                high = mid
+        leaf.entries.withUnsafeBufferPointer { entries in
+            var low = 0
+            var high = entries.count
+            while low < high {
+                let mid = (low + high) >> 1
+                if Blob.compare(key, entries[mid].latest.blob) > 0 {
+                    low = mid + 1
+                } else {
+                    high = mid
+                }
             }
+            let found = low < entries.count && Blob.compare(key, entries[low].latest.blob) == 0
+            return (low, found)
         }
-        let found = low < leaf.entries.count && Blob.compare(key, leaf.entries[low].latest.blob) == 0
-        return (low, found)
     }
 
     /// The position of `key`'s entry, or nil.

@@ -366,9 +366,9 @@ public final class KVStore: @unchecked Sendable {
             self.unlockAndDrain()
             return
         }
-        let current = key.withUnsafeBytes { keyBytes in
-            self.expireIfDue(keyBytes, now: now, deferred: &deferred)
-            return self.currentModRevision(keyBytes)
+        // One B-tree descent serves expiry, validation and the write (nothing between changes the tree's shape).
+        let (current, position) = key.withUnsafeBytes { keyBytes in
+            self.prepareWrite(keyBytes, now: now, deferred: &deferred)
         }
         if let expectedRevision, expectedRevision != current {
             self.unlockAndRun(&deferred)
@@ -379,7 +379,13 @@ public final class KVStore: @unchecked Sendable {
         let deadline = Self.deadline(now: now, ttlMilliseconds: ttlMilliseconds)
         key.withUnsafeBytes { keyBytes in
             value.withUnsafeBytes { valueBytes in
-                self.applyPut(key: keyBytes, value: valueBytes, revision: revision, deadline: deadline)
+                self.applyPut(
+                    key: keyBytes,
+                    value: valueBytes,
+                    revision: revision,
+                    deadline: deadline,
+                    position: .known(position)
+                )
             }
         }
         if !idempotencyKey.isEmpty {
@@ -427,9 +433,8 @@ public final class KVStore: @unchecked Sendable {
             return completion(.failure(error))
         }
         let now = self.clock.nowMilliseconds()
-        let current = key.withUnsafeBytes { keyBytes in
-            self.expireIfDue(keyBytes, now: now, deferred: &deferred)
-            return self.currentModRevision(keyBytes)
+        let (current, _) = key.withUnsafeBytes { keyBytes in
+            self.prepareWrite(keyBytes, now: now, deferred: &deferred)
         }
         if let expectedRevision, expectedRevision != current {
             self.unlockAndRun(&deferred)
@@ -549,15 +554,30 @@ public final class KVStore: @unchecked Sendable {
     /// Records the expiry of `key` first when its TTL has passed, so a write sees the key as the expiry left
     /// it (absent), just as reads already do.
     func expireIfDue(_ key: UnsafeRawBufferPointer, now: Int64, deferred: inout Deferred) {
+        _ = self.prepareWrite(key, now: now, deferred: &deferred)
+    }
+
+    /// Expires `key` if due (see `expireIfDue`), then returns its mod revision (0 = absent) and its position.
+    @inline(__always)
+    func prepareWrite(
+        _ key: UnsafeRawBufferPointer,
+        now: Int64,
+        deferred: inout Deferred
+    ) -> (current: Int64, position: BTreePosition?) {
         guard let position = self.tree.find(key) else {
-            return
+            return (0, nil)
         }
         let entry = position.leaf.entries[position.index]
-        let deadline = entry.deadline
-        guard !entry.latest.isTombstone, deadline != 0, deadline <= now else {
-            return
+        if entry.latest.isTombstone {
+            return (0, position)
         }
-        self.recordExpiry(key, now: now, deferred: &deferred)
+        let deadline = entry.deadline
+        if deadline != 0 && deadline <= now {
+            // The expiry mutates the entry in place; the position stays valid.
+            self.recordExpiry(key, now: now, deferred: &deferred)
+            return (0, position)
+        }
+        return (entry.latest.modRevision, position)
     }
 
     /// Deletes `key` as expired at a new revision and appends its record.
@@ -636,10 +656,30 @@ public final class KVStore: @unchecked Sendable {
 
     // MARK: - Applying writes (lock held; shared by live writes and replay)
 
+    /// Where `applyPut` finds the key: looked up, or already known (a position, or nil for absent) from a
+    /// lookup made under the same lock hold with no insert or remove since.
+    enum PositionHint {
+        case lookUp
+        case known(BTreePosition?)
+    }
+
     /// Applies a put at `revision`: the key's previous version moves to its history.
-    func applyPut(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, revision: Int64, deadline: Int64) {
+    func applyPut(
+        key: UnsafeRawBufferPointer,
+        value: UnsafeRawBufferPointer,
+        revision: Int64,
+        deadline: Int64,
+        position hint: PositionHint = .lookUp
+    ) {
         let blob = Blob.make(key: key, value: value)
-        if let position = self.tree.find(key) {
+        let found: BTreePosition?
+        switch hint {
+        case .lookUp:
+            found = self.tree.find(key)
+        case .known(let position):
+            found = position
+        }
+        if let position = found {
             let leaf = position.leaf
             let index = position.index
             let previous = leaf.entries[index].latest
@@ -781,7 +821,12 @@ public final class KVStore: @unchecked Sendable {
         while let first = self.history.first, first.revision <= target {
             self.history.removeFirst()
             self.historyBytes -= first.blob.count + 32
-            self.trimHistory(of: first.blob, compactRevision: target)
+            // A put that created its key (version 1) leaves nothing to trim: every older version of the key
+            // has an older event, popped (and trimmed at) before it, and any newer version at or below
+            // `target` has its own event in this batch. Skipping it saves a lookup per new key.
+            if first.version != 1 {
+                self.trimHistory(of: first.blob, compactRevision: target)
+            }
         }
         self.compacted = max(self.compacted, target)
     }

@@ -332,4 +332,70 @@ struct KVStoreTests {
         #expect(try store.range().kvs.map(\.key) == [b("k2")])
         #expect(store.metrics.ttlKeys == 0)
     }
+
+    @Test("Randomized puts, deletes and Txns with short retention read like a model at every retained revision")
+    func randomizedMVCCAgainstModel() throws {
+        var limits = StoreLimits()
+        limits.historyRetentionRevisions = 12
+        let store = KVStore.make(log: nil, limits: limits)
+        // history[key] = (revision, kv or nil when deleted), in revision order.
+        var history: [String: [(Int64, StoreKeyValue?)]] = [:]
+        func modelAt(_ key: String, _ revision: Int64) -> StoreKeyValue? {
+            history[key]?.last(where: { $0.0 <= revision })?.1 ?? nil
+        }
+        func modelPut(_ key: String, _ value: String, _ revision: Int64) {
+            let previous = history[key]?.last?.1
+            let kv = StoreKeyValue(
+                key: b(key),
+                value: b(value),
+                createRevision: previous?.createRevision ?? revision,
+                modRevision: revision,
+                version: (previous?.version ?? 0) + 1
+            )
+            history[key, default: []].append((revision, kv))
+        }
+        var random = SeededRandom(state: 5)
+        let keys = (0..<6).map { "k\($0)" }
+        for step in 0..<1500 {
+            let key = keys.randomElement(using: &random)!
+            switch Int.random(in: 0..<10, using: &random) {
+            case 0..<5:
+                let revision = try store.putNow(key, "v\(step)").get().revision
+                modelPut(key, "v\(step)", revision)
+            case 5..<8:
+                let result = try store.deleteNow(key).get()
+                if result.deleted {
+                    history[key, default: []].append((result.revision, nil))
+                }
+            default:
+                let other = keys.randomElement(using: &random)!
+                guard other != key else { continue }
+                let result = try store.txnNow(
+                    StoreTxnRequest(success: [
+                        .put(key: b(key), value: b("t\(step)"), ttlMilliseconds: 0),
+                        .delete(key: b(other)),
+                    ])
+                ).get()
+                modelPut(key, "t\(step)", result.revision)
+                if case .delete(let deleted) = result.responses[1], deleted.deleted {
+                    history[other, default: []].append((result.revision, nil))
+                }
+            }
+            let durable = store.durableRevision
+            let compact = store.compactRevision
+            #expect(durable - compact <= 12, "step \(step)")
+            guard durable > 0 else { continue }
+            for _ in 0..<3 {
+                let revision = Int64.random(in: max(compact, 1)...durable, using: &random)
+                let probe = keys.randomElement(using: &random)!
+                #expect(try store.get(key: b(probe), revision: revision) == modelAt(probe, revision), "step \(step)")
+            }
+            let revision = Int64.random(in: max(compact, 1)...durable, using: &random)
+            let expected = keys.compactMap { modelAt($0, revision) }
+            #expect(try store.range(revision: revision).kvs == expected, "step \(step) range at \(revision)")
+        }
+        // Compaction removed deleted keys from the tree: only live keys and recent tombstones remain.
+        #expect(store.tree.count <= keys.count)
+        #expect(store.metrics.historyEvents <= 13 * 2)
+    }
 }
