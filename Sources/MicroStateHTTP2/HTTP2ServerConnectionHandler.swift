@@ -167,8 +167,9 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
             .init(settings_id: Int32(NGHTTP2_SETTINGS_MAX_FRAME_SIZE.rawValue), value: UInt32(config.maxFrameSize)),
             .init(settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue), value: UInt32(config.maxHeaderListBytes)),
             .init(settings_id: Int32(NGHTTP2_SETTINGS_ENABLE_PUSH.rawValue), value: 0),
-            // RFC 9218: we do not use RFC 7540 priorities; lets nghttp2 skip the priority tree.
-            .init(settings_id: Int32(NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES.rawValue), value: 1),
+            // SETTINGS_NO_RFC7540_PRIORITIES is deliberately not sent: with it nghttp2 stops validating PRIORITY
+            // frames (RFC 9113 §6.3 still requires PROTOCOL_ERROR for one on stream 0) — found by the h2spec
+            // cases in Tests/interop/test_http2_conformance.py.
         ]
         nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), &settings, settings.count)
         if config.connectionWindowSize > 65_535 {
@@ -592,8 +593,9 @@ enum NGHTTP2Hardening {
         nghttp2_option_set_max_continuations(option, configuration.maxContinuations)
         // Our HPACK encoder's dynamic table: 4 KiB (the RFC default) caps memory per connection.
         nghttp2_option_set_max_deflate_dynamic_table_size(option, 4096)
-        // No server push, no priority tree to keep: closed streams can be forgotten at once.
-        nghttp2_option_set_no_closed_streams(option, 1)
+        // Closed streams are kept (nghttp2's default, bounded by MAX_CONCURRENT_STREAMS): forgetting them would
+        // make frames on a closed stream indistinguishable from stale ones, so they would be silently ignored
+        // instead of answered with STREAM_CLOSED (RFC 9113 §5.1; h2spec 5.1 cases).
         // Servers have no reserved (pushed) remote streams.
         nghttp2_option_set_max_reserved_remote_streams(option, 0)
         // Automatic WINDOW_UPDATE stays on: request memory is bounded by the per-message limit of the layer
