@@ -1,3 +1,0 @@
-import Testing
-
-@Test("scaffold builds") func scaffold() { #expect(Bool(true)) }
