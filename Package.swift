@@ -90,6 +90,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ] + nio
         ),
+        // In-process figures for `make bench` (store, WAL, recovery, RSS); not a test.
+        .executableTarget(
+            name: "microstatedb-bench",
+            dependencies: ["MicroStateNode", "MicroStateStore", "MicroStateLog"]
+        ),
 
         .testTarget(name: "MicroStateWireTests", dependencies: ["MicroStateWire"]),
         .testTarget(name: "MicroStateLogTests", dependencies: ["MicroStateLog"]),

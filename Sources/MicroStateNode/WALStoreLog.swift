@@ -6,13 +6,13 @@ import MicroStateStore
 ///
 /// The store must exist before the log is opened (recovery replays into it) and the store takes its log at
 /// init, so `wal` is attached right after `WriteAheadLog.open` returns, before the store appends anything.
-final class WALStoreLog: StoreLog, @unchecked Sendable {
+public final class WALStoreLog: StoreLog, @unchecked Sendable {
     // Written once by `attach` before any append; read-only after (the node starts serving only then).
     private var attached: WriteAheadLog?
 
-    init() {}
+    public init() {}
 
-    func attach(_ wal: WriteAheadLog) {
+    public func attach(_ wal: WriteAheadLog) {
         precondition(self.attached == nil, "log attached twice")
         self.attached = wal
     }
@@ -24,13 +24,13 @@ final class WALStoreLog: StoreLog, @unchecked Sendable {
         return wal
     }
 
-    func append(_ payload: [UInt8], completion: @escaping @Sendable (Result<UInt64, any Error>) -> Void) -> UInt64 {
+    public func append(_ payload: [UInt8], completion: @escaping @Sendable (Result<UInt64, any Error>) -> Void) -> UInt64 {
         self.wal.append(payload) { result in
             completion(result.mapError { $0 })
         }
     }
 
-    func writeSnapshot(index: UInt64, produce: (_ emit: ([UInt8]) throws -> Void) throws -> Void) throws {
+    public func writeSnapshot(index: UInt64, produce: (_ emit: ([UInt8]) throws -> Void) throws -> Void) throws {
         try self.wal.writeSnapshot(index: index) { sink in
             try produce { chunk in try sink.write(chunk) }
         }
