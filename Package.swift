@@ -78,10 +78,11 @@ let package = Package(
         .target(
             name: "MicroStateNode",
             dependencies: [
-                "MicroStateServices", "MicroStateRPC", "MicroStateStore", "MicroStateLog", "MicroStateWire", logging,
+                "MicroStateServices", "MicroStateRPC", "MicroStateStore", "MicroStateLog", "MicroStateWire", logging, atomics,
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            ] + nio
+            ] + nio,
+            swiftSettings: hotPath
         ),
         .executableTarget(
             name: "microstatedb",

@@ -53,6 +53,7 @@ public final class MetricsRegistry: Sendable {
         var counters: [String: Counter] = [:]
         var histograms: [String: Histogram] = [:]
         var collectors: [@Sendable () -> [Sample]] = []
+        var renderers: [@Sendable () -> String] = []
     }
 
     private let state = NIOLockedValueBox(State())
@@ -75,6 +76,11 @@ public final class MetricsRegistry: Sendable {
     /// Adds a collector called at every scrape for current values.
     public func addCollector(_ collect: @escaping @Sendable () -> [Sample]) {
         self.state.withLockedValue { $0.collectors.append(collect) }
+    }
+
+    /// Adds a component that renders its own families (already in exposition format) at every scrape.
+    public func addRenderer(_ render: @escaping @Sendable () -> String) {
+        self.state.withLockedValue { $0.renderers.append(render) }
     }
 
     public func increment(_ name: String, labels: [String] = [], by amount: Double = 1) {
@@ -116,8 +122,10 @@ public final class MetricsRegistry: Sendable {
 
     /// The whole registry in Prometheus text format.
     public func render() -> String {
-        let (counters, histograms, collectors) = self.state.withLockedValue { ($0.counters, $0.histograms, $0.collectors) }
-        var out = ""
+        let (counters, histograms, collectors, renderers) = self.state.withLockedValue {
+            ($0.counters, $0.histograms, $0.collectors, $0.renderers)
+        }
+        var out = renderers.map { $0() }.joined()
         for sample in collectors.flatMap({ $0() }) {
             out += "# HELP \(sample.name) \(sample.help)\n# TYPE \(sample.name) \(sample.type)\n"
             out += "\(sample.name) \(Self.format(sample.value))\n"
@@ -167,7 +175,7 @@ public final class MetricsRegistry: Sendable {
         return out
     }
 
-    static func format(_ value: Double) -> String {
+    public static func format(_ value: Double) -> String {
         if value == value.rounded(), abs(value) < 1e15 {
             return String(Int64(value))
         }

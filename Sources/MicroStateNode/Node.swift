@@ -110,17 +110,13 @@ public final class Node: Sendable {
         var serverConfig = config.server
         serverConfig.host = config.listenHost
         serverConfig.port = config.listenPort
-        let metrics = self.metrics
+        let callMetrics = GRPCCallMetrics(methods: router.paths)
         let previousHook = serverConfig.onCallFinished
         serverConfig.onCallFinished = { path, code, duration in
-            metrics.increment("microstatedb_grpc_server_handled_total", labels: [path, code.description])
-            metrics.observe(
-                "microstatedb_grpc_server_handling_seconds",
-                labels: [path],
-                Double(duration.nanoseconds) / 1e9
-            )
+            callMetrics.record(path: path, code: code, duration: duration.nanoseconds)
             previousHook?(path, code, duration)
         }
+        self.metrics.addRenderer { callMetrics.render() }
         let server = RPCServer(configuration: serverConfig, router: router, group: self.group, logger: self.logger)
         let grpcAddress = try await server.start()
 
@@ -178,17 +174,6 @@ public final class Node: Sendable {
     }
 
     private func declareMetrics(store: KVStore, wal: WriteAheadLog?) {
-        self.metrics.declareCounter(
-            "microstatedb_grpc_server_handled_total",
-            help: "gRPC calls completed, by method and status code.",
-            labels: ["grpc_method", "grpc_code"]
-        )
-        self.metrics.declareHistogram(
-            "microstatedb_grpc_server_handling_seconds",
-            help: "Time from a call's headers to its status, by method.",
-            labels: ["grpc_method"],
-            buckets: MetricsRegistry.latencyBuckets
-        )
         let nodeID = self.configuration.nodeID
         self.metrics.addCollector {
             let storeMetrics = store.metrics

@@ -75,7 +75,8 @@ func temporaryDirectory() -> String {
 
 func line(_ name: String, _ value: String, _ target: String = "") {
     let padded = name.padding(toLength: 46, withPad: " ", startingAt: 0)
-    print("  \(padded)\(value)\(target.isEmpty ? "" : "   target \(target)")")
+    // Unbuffered write(2): lines stay in order when stdout is a pipe shared with the `rss` child process.
+    FileHandle.standardOutput.write(Data("  \(padded)\(value)\(target.isEmpty ? "" : "   target \(target)")\n".utf8))
 }
 
 func rssFigure() {

@@ -41,3 +41,26 @@ struct MetricsRegistryTests {
         #expect(text.split(separator: "\n").filter { $0.hasPrefix("c{") }.count == MetricsRegistry.maxSeriesPerMetric + 1)
     }
 }
+
+@Suite("gRPC call metrics")
+struct GRPCCallMetricsTests {
+    @Test("Calls count per served method and code; any other path counts as unknown")
+    func countsAndUnknown() {
+        let metrics = GRPCCallMetrics(methods: ["/s/A"], buckets: [0.001, 0.01])
+        metrics.record(path: "/s/A", code: .ok, duration: 500_000)
+        metrics.record(path: "/s/A", code: .ok, duration: 5_000_000)
+        metrics.record(path: "/s/A", code: .aborted, duration: 50_000_000)
+        for index in 0..<100 {
+            metrics.record(path: "/random/\(index)", code: .unimplemented, duration: 1)
+        }
+        let text = metrics.render()
+        #expect(text.contains("microstatedb_grpc_server_handled_total{grpc_method=\"/s/A\",grpc_code=\"OK\"} 2"))
+        #expect(text.contains("microstatedb_grpc_server_handled_total{grpc_method=\"/s/A\",grpc_code=\"ABORTED\"} 1"))
+        #expect(text.contains("grpc_method=\"unknown\",grpc_code=\"UNIMPLEMENTED\"} 100"))
+        #expect(!text.contains("/random/"))
+        #expect(text.contains("microstatedb_grpc_server_handling_seconds_bucket{grpc_method=\"/s/A\",le=\"0.001\"} 1"))
+        #expect(text.contains("microstatedb_grpc_server_handling_seconds_bucket{grpc_method=\"/s/A\",le=\"0.01\"} 2"))
+        #expect(text.contains("microstatedb_grpc_server_handling_seconds_bucket{grpc_method=\"/s/A\",le=\"+Inf\"} 3"))
+        #expect(text.contains("microstatedb_grpc_server_handling_seconds_sum{grpc_method=\"/s/A\"} 0.0555"))
+    }
+}
