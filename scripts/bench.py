@@ -26,7 +26,7 @@ RELEASE = ROOT / ".build" / "release"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 GET_REQUESTS = int(os.environ.get("BENCH_GET_REQUESTS", "200000"))
-PUT_REQUESTS = int(os.environ.get("BENCH_PUT_REQUESTS", "60000"))
+PUT_REQUESTS = int(os.environ.get("BENCH_PUT_REQUESTS", "200000"))
 ETCD_REQUESTS = int(os.environ.get("BENCH_ETCD_REQUESTS", "30000"))
 CLIENTS, STREAMS = 4, 16
 

@@ -844,11 +844,9 @@ public final class KVStore: @unchecked Sendable {
                 if entry.latest.modRevision <= compactRevision {
                     extra.older = []
                 } else {
-                    // Keep the newest version at or below the compact revision: reads at it need it.
-                    var base = extra.older.count - 1
-                    while base >= 0 && extra.older[base].version.modRevision > compactRevision {
-                        base -= 1
-                    }
+                    // Keep the newest version at or below the compact revision: reads at it need it. Binary
+                    // search, not a scan: a hot key's history is up to the retention (100k versions) long.
+                    let base = extra.firstOlder(after: compactRevision) - 1
                     if base > 0 {
                         extra.older.removeFirst(base)
                     }

@@ -1,3 +1,4 @@
+import DequeModule
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -110,7 +111,23 @@ final class KeyExtra {
     /// The latest version's TTL deadline in wall-clock milliseconds; 0 = none.
     var deadline: Int64 = 0
     /// Older versions, oldest first, each with `modRevision` below the latest's; trimmed by compaction.
-    var older: [OlderVersion] = []
+    /// A Deque, so compaction drops the oldest in O(dropped): a hot key can hold 100k versions.
+    var older: Deque<OlderVersion> = []
+
+    /// Index of the first older version with `modRevision > revision` (binary search; `older` ascends).
+    func firstOlder(after revision: Int64) -> Int {
+        var low = 0
+        var high = self.older.count
+        while low < high {
+            let middle = (low + high) / 2
+            if self.older[middle].version.modRevision <= revision {
+                low = middle + 1
+            } else {
+                high = middle
+            }
+        }
+        return low
+    }
 }
 
 /// One key in the B-tree: its latest version (possibly a tombstone) and optional history. 40 bytes.
@@ -132,14 +149,12 @@ struct KeyEntry {
         guard let extra = self.extra else {
             return nil
         }
-        var index = extra.older.count - 1
-        while index >= 0 {
-            let older = extra.older[index]
-            if older.version.modRevision <= revision {
-                return older.version.isTombstone ? nil : (older.version, older.deadline)
-            }
-            index -= 1
+        // The newest older version at or below `revision`, found by binary search (O(log versions)).
+        let index = extra.firstOlder(after: revision) - 1
+        guard index >= 0 else {
+            return nil
         }
-        return nil
+        let older = extra.older[index]
+        return older.version.isTombstone ? nil : (older.version, older.deadline)
     }
 }

@@ -114,6 +114,20 @@ func main() throws {
     precondition(found == probes.count)
     line("store Get (random key of \(keyCount), 1 thread)", String(format: "%.0f ops/s", Double(probes.count) / getSeconds))
 
+    // One hot key written over and over: its history reaches the retention (100k revisions) and compaction
+    // trims it on every write; this must stay O(log versions), not O(versions).
+    let hot = KVStore(configuration: StoreConfiguration(compactAfterRecords: 0), log: nil)
+    let hotCount = 300_000
+    let hotSeconds = seconds {
+        let done = DispatchGroup()
+        for _ in 0..<hotCount {
+            done.enter()
+            hot.put(key: key(1), value: value) { _ in done.leave() }
+        }
+        done.wait()
+    }
+    line("store Put, one hot key (\(hotCount) versions)", String(format: "%.0f ops/s", Double(hotCount) / hotSeconds))
+
     // WAL append through the store, 64 writes in flight (as h2load -c 4 -m 16 keeps them).
     for durability in [Durability.fsync, .os] {
         let directory = temporaryDirectory()
