@@ -27,6 +27,8 @@ public final class Node: Sendable {
     /// Called once if the log fails (write or fsync error). The node can no longer make writes durable;
     /// the executable logs and exits non-zero rather than serve with silently lost durability.
     private let onFatalError: @Sendable (String) -> Void
+    /// Where the log lives: the real file system, or a simulated one in tests (fault injection).
+    private let fileSystem: any FileSystem
 
     private struct State {
         var ready = false
@@ -42,10 +44,12 @@ public final class Node: Sendable {
     public init(
         configuration: NodeConfiguration,
         logger: Logger,
+        fileSystem: any FileSystem = PosixFileSystem(),
         onFatalError: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.configuration = configuration
         self.logger = logger
+        self.fileSystem = fileSystem
         self.onFatalError = onFatalError
         let threads = configuration.threads > 0 ? configuration.threads : System.coreCount
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
@@ -75,7 +79,7 @@ public final class Node: Sendable {
             var logConfig = LogConfiguration(directory: config.dataDirectory, durability: config.durability)
             logConfig.segmentBytes = config.segmentBytes
             var replayed = 0
-            let opened = try WriteAheadLog.open(logConfig) { item in
+            let opened = try WriteAheadLog.open(logConfig, fileSystem: self.fileSystem) { item in
                 switch item {
                 case .snapshot(let index, let payload):
                     try store.restore(snapshot: payload, index: index)

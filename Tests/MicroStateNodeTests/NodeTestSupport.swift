@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MicroStateLog
 import MicroStateNode
 import MicroStateRPC
 import MicroStateWire
@@ -13,7 +14,11 @@ struct RunningNode {
     let client: RPCClient
     let group: MultiThreadedEventLoopGroup
 
-    static func start(_ configure: (inout NodeConfiguration) -> Void = { _ in }) async throws -> RunningNode {
+    static func start(
+        fileSystem: any FileSystem = PosixFileSystem(),
+        onFatalError: @escaping @Sendable (String) -> Void = { _ in },
+        _ configure: (inout NodeConfiguration) -> Void = { _ in }
+    ) async throws -> RunningNode {
         var config = NodeConfiguration()
         config.listenPort = 0
         config.adminPort = 0
@@ -22,7 +27,7 @@ struct RunningNode {
         configure(&config)
         var logger = Logger(label: "test-node")
         logger.logLevel = .warning
-        let node = Node(configuration: config, logger: logger)
+        let node = Node(configuration: config, logger: logger, fileSystem: fileSystem, onFatalError: onFatalError)
         let addresses = try await node.start()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let client = RPCClient(

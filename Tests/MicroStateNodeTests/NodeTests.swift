@@ -1,8 +1,26 @@
 import Foundation
+import MicroStateLog
 import MicroStateNode
 import MicroStateRPC
 import MicroStateWire
 import Testing
+
+final class FatalRecorder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var recorded: [String] = []
+
+    func record(_ message: String) {
+        self.lock.lock()
+        self.recorded.append(message)
+        self.lock.unlock()
+    }
+
+    var messages: [String] {
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        return self.recorded
+    }
+}
 
 @Suite("A real node through the project's own client", .serialized)
 struct NodeTests {
@@ -173,6 +191,30 @@ struct NodeTests {
             #expect(text.contains(segment))
             #expect(text.contains("offset"))
         }
+    }
+
+    @Test("A failed fsync fails the write with UNAVAILABLE, stops further writes, keeps reads, and is fatal")
+    func failedFsync() async throws {
+        let fileSystem = SimulatedFileSystem()
+        let fatal = FatalRecorder()
+        let running = try await RunningNode.start(fileSystem: fileSystem, onFatalError: { fatal.record($0) }) {
+            $0.durability = .fsync
+            $0.dataDirectory = "/data"
+        }
+        _ = try await running.put("before", "ok")
+        fileSystem.failSyncs = true
+        for key in ["during", "after"] {
+            do {
+                _ = try await running.put(key, "lost")
+                Issue.record("a write whose fsync failed must not be acknowledged")
+            } catch let error as RPCError {
+                #expect(error.code == .unavailable)
+            }
+        }
+        #expect(fatal.messages.count == 1)
+        #expect(try await running.get("before").found)
+        #expect(try await running.get("during").found == false)
+        await running.stop()
     }
 
     @Test("Admin port serves healthz, readyz and Prometheus metrics that count calls")

@@ -212,7 +212,9 @@ struct RPCServerTests {
             client.request(path: "/test.Echo/StreamForever", chunks: [H2TestClient.frame([0, 0, 0, 0, 0, 0, 0, 10])])
             client.run(timeout: 5) { probe.handlerCalls.load(ordering: .relaxed) == 2 }
             client.closeSocket()
-            for _ in 0..<100 where probe.cancellations.load(ordering: .relaxed) < 2 {
+            // Cancellation and the stream count settle in separate steps on the loop: wait for both.
+            for _ in 0..<100
+            where probe.cancellations.load(ordering: .relaxed) < 2 || server.metrics.streamsActive != 0 {
                 try await Task.sleep(for: .milliseconds(20))
             }
             #expect(probe.cancellations.load(ordering: .relaxed) == 2)
