@@ -48,15 +48,15 @@ public final class ServerStreamWriter: @unchecked Sendable {
         self.queued.load(ordering: .relaxed)
     }
 
-    /// Runs `handler` once (on the event loop) when queuedBytes drops to or below `threshold` (immediately if it
-    /// already is). Also runs when the call ends, so a waiting producer always learns to stop (`send` then
-    /// returns false).
+    /// Runs `handler` once, on the event loop, when queuedBytes drops to or below `threshold` (on the next loop
+    /// tick if it already is). Also runs when the call ends, so a waiting producer always learns to stop (`send`
+    /// then returns false).
+    ///
+    /// The handler never runs inside this call: a producer that sends and re-arms from its handler would
+    /// otherwise recurse once per message while the queue stays short (a stack overflow found by the test suite
+    /// once a call had ended and every re-arm completed at once).
     public func whenQueued(atMost threshold: Int, _ handler: @escaping @Sendable () -> Void) {
-        if self.call.eventLoop.inEventLoop {
-            self.addWaiter(threshold, handler)
-        } else {
-            self.call.eventLoop.execute { self.addWaiter(threshold, handler) }
-        }
+        self.call.eventLoop.execute { self.addWaiter(threshold, handler) }
     }
 
     /// Ends the call with trailers carrying `status`; thread-safe; idempotent.
