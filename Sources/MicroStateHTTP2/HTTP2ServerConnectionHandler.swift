@@ -47,7 +47,12 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
 
     private var session: OpaquePointer?
     private var context: ChannelHandlerContext?
-    private var streams: [Int32: HTTP2ServerStream] = [:]
+    /// Open streams: an intrusive doubly-linked list (strong `next`), so adding and removing a stream costs no
+    /// hashing; lookups go through nghttp2's stream user data.
+    private var firstStream: HTTP2ServerStream?
+    private var streamCount = 0
+    /// The stream whose request header block is being received (header blocks never interleave, RFC 9113 §4.3).
+    private unowned(unsafe) var headerStream: HTTP2ServerStream?
     private var state = LifecycleState.open
     private var activated = false
 
@@ -85,7 +90,7 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
     }
 
     /// Open streams (accepted and not yet closed).
-    public var openStreamCount: Int { self.streams.count }
+    public var openStreamCount: Int { self.streamCount }
 
     // MARK: - Channel events
 
@@ -195,7 +200,7 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
     private func idleTimerFired() {
         guard self.state == .open, let session = self.session else { return }
         let timeout = self.configuration.idleTimeout
-        guard self.streams.isEmpty, let since = self.idleSince else {
+        guard self.streamCount == 0, let since = self.idleSince else {
             self.armIdleTimer(at: .now() + timeout)
             return
         }
@@ -242,7 +247,7 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
             HTTP2ErrorCode.noError, nil, 0
         )
         self.scheduleFlush()
-        if self.streams.isEmpty {
+        if self.streamCount == 0 {
             self.flushOutbound()
             self.close()
         }
@@ -258,8 +263,10 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
                 HTTP2ErrorCode.noError, nil, 0
             )
         }
-        for id in self.streams.keys {
-            nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), id, HTTP2ErrorCode.cancel)
+        var next = self.firstStream
+        while let stream = next {
+            nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream.id, HTTP2ErrorCode.cancel)
+            next = stream.next
         }
         self.flushOutbound()
         self.close()
@@ -277,9 +284,13 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
         self.handshakeTimer?.cancel()
         self.idleTimer?.cancel()
         self.graceTimer?.cancel()
-        let open = self.streams
-        self.streams = [:]
-        for stream in open.values {
+        var next = self.firstStream
+        self.firstStream = nil
+        self.streamCount = 0
+        while let stream = next {
+            next = stream.next
+            stream.next = nil
+            stream.previous = nil
             stream.closed(errorCode: HTTP2ErrorCode.cancel)
         }
         self.delegate = nil
@@ -388,37 +399,42 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
     // MARK: - nghttp2 callbacks (forwarded one-to-one from the C functions below)
 
     fileprivate func beginHeaders(streamID: Int32, category: nghttp2_headers_category) {
-        guard category == NGHTTP2_HCAT_REQUEST, let session = self.session else { return }
+        guard category == NGHTTP2_HCAT_REQUEST, let session = self.session else {
+            self.headerStream = nil
+            return
+        }
         let stream = HTTP2ServerStream(id: streamID, connection: self)
-        self.streams[streamID] = stream
+        stream.next = self.firstStream
+        self.firstStream?.previous = stream
+        self.firstStream = stream
+        self.streamCount += 1
+        self.headerStream = stream
         nghttp2_session_set_stream_user_data(session, streamID, Unmanaged.passUnretained(stream).toOpaque())
         self.idleSince = nil
     }
 
     fileprivate func header(
-        streamID: Int32,
         category: nghttp2_headers_category,
         name: UnsafeRawBufferPointer,
         value: UnsafeRawBufferPointer
     ) {
         // Client trailers (cat HEADERS) carry nothing gRPC uses; only their END_STREAM matters.
-        guard category == NGHTTP2_HCAT_REQUEST, let stream = self.stream(streamID) else { return }
+        guard category == NGHTTP2_HCAT_REQUEST, let stream = self.headerStream else { return }
         stream.headerListBytes += name.count + value.count + 32
         if stream.headerListBytes > self.configuration.maxHeaderListBytes {
             stream.headerListTooLarge = true
             return
         }
-        let previous = self.previousHead
         if name.first == UInt8(ascii: ":") {
             switch name.count {
             case 5 where name[1] == UInt8(ascii: "p"):  // :path
-                stream.head.path = Self.string(value, reusing: previous.path)
+                stream.head.path = Self.string(value, reusing: self.previousHead.path)
             case 7 where name[1] == UInt8(ascii: "m"):  // :method
-                stream.head.method = Self.string(value, reusing: previous.method)
+                stream.head.method = Self.string(value, reusing: self.previousHead.method)
             case 7 where name[1] == UInt8(ascii: "s"):  // :scheme
-                stream.head.scheme = Self.string(value, reusing: previous.scheme)
+                stream.head.scheme = Self.string(value, reusing: self.previousHead.scheme)
             case 10 where name[1] == UInt8(ascii: "a"):  // :authority
-                stream.head.authority = Self.string(value, reusing: previous.authority)
+                stream.head.authority = Self.string(value, reusing: self.previousHead.authority)
             default:
                 break  // nghttp2 rejects unknown pseudo-headers itself
             }
@@ -426,10 +442,10 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
         }
         let index = stream.head.headers.count
         if index == 0 {
-            stream.head.headers.reserveCapacity(max(8, previous.headers.count))
+            stream.head.headers.reserveCapacity(max(8, self.previousHead.headers.count))
         }
-        if index < previous.headers.count, Self.equal(previous.headers[index].name, name) {
-            let field = previous.headers[index]
+        if index < self.previousHead.headers.count, Self.equal(self.previousHead.headers[index].name, name) {
+            let field = self.previousHead.headers[index]
             stream.head.headers.append((field.name, Self.string(value, reusing: field.value)))
         } else {
             stream.head.headers.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
@@ -499,9 +515,22 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
     }
 
     fileprivate func streamClosed(streamID: Int32, errorCode: UInt32) {
-        guard let stream = self.streams.removeValue(forKey: streamID) else { return }
+        guard let stream = self.stream(streamID), !stream.isClosed else { return }
+        // Unlink (the list holds the only strong reference besides the layer above).
+        if let previous = stream.previous {
+            previous.next = stream.next
+        } else {
+            self.firstStream = stream.next
+        }
+        stream.next?.previous = stream.previous
+        stream.next = nil
+        stream.previous = nil
+        self.streamCount -= 1
+        if self.headerStream === stream {
+            self.headerStream = nil
+        }
         stream.closed(errorCode: errorCode)
-        if self.streams.isEmpty {
+        if self.streamCount == 0 {
             switch self.state {
             case .open:
                 self.idleSince = .now()
@@ -604,44 +633,48 @@ enum NGHTTP2Hardening {
 
 // MARK: - C callbacks: each forwards to the handler in one line, never throws across C.
 
+/// Calls `body` with the handler behind `userData` without retaining it (the channel pipeline owns it for the
+/// session's whole life).
 @inline(__always)
-private func handler(_ userData: UnsafeMutableRawPointer?) -> HTTP2ServerConnectionHandler {
-    Unmanaged<HTTP2ServerConnectionHandler>.fromOpaque(userData!).takeUnretainedValue()
+private func withHandler<R>(_ userData: UnsafeMutableRawPointer?, _ body: (HTTP2ServerConnectionHandler) -> R) -> R {
+    Unmanaged<HTTP2ServerConnectionHandler>.fromOpaque(userData!)._withUnsafeGuaranteedRef(body)
 }
 
 private let onBeginHeaders: nghttp2_on_begin_headers_callback = { _, frame, userData in
-    handler(userData).beginHeaders(streamID: frame!.pointee.hd.stream_id, category: frame!.pointee.headers.cat)
+    withHandler(userData) { $0.beginHeaders(streamID: frame!.pointee.hd.stream_id, category: frame!.pointee.headers.cat) }
     return 0
 }
 
 private let onHeader: nghttp2_on_header_callback = { _, frame, name, nameLength, value, valueLength, _, userData in
-    handler(userData).header(
-        streamID: frame!.pointee.hd.stream_id,
-        category: frame!.pointee.headers.cat,
-        name: UnsafeRawBufferPointer(start: name, count: nameLength),
-        value: UnsafeRawBufferPointer(start: value, count: valueLength)
-    )
+    withHandler(userData) {
+        $0.header(
+            category: frame!.pointee.headers.cat,
+            name: UnsafeRawBufferPointer(start: name, count: nameLength),
+            value: UnsafeRawBufferPointer(start: value, count: valueLength)
+        )
+    }
     return 0
 }
 
 private let onFrameRecv: nghttp2_on_frame_recv_callback = { _, frame, userData in
-    handler(userData).frameReceived(frame!)
+    withHandler(userData) { $0.frameReceived(frame!) }
     return 0
 }
 
 private let onDataChunkRecv: nghttp2_on_data_chunk_recv_callback = { _, _, streamID, data, length, userData in
-    handler(userData).dataChunkReceived(streamID: streamID, bytes: UnsafeRawBufferPointer(start: data, count: length))
+    withHandler(userData) { $0.dataChunkReceived(streamID: streamID, bytes: UnsafeRawBufferPointer(start: data, count: length)) }
     return 0
 }
 
 private let onStreamClose: nghttp2_on_stream_close_callback = { _, streamID, errorCode, userData in
-    handler(userData).streamClosed(streamID: streamID, errorCode: errorCode)
+    withHandler(userData) { $0.streamClosed(streamID: streamID, errorCode: errorCode) }
     return 0
 }
 
 private let onDataSourceRead: nghttp2_data_source_read_callback = { _, _, buffer, length, flags, source, userData in
-    let stream = Unmanaged<HTTP2ServerStream>.fromOpaque(source!.pointee.ptr!).takeUnretainedValue()
-    return handler(userData).readData(stream: stream, into: buffer!, length: length, flags: flags!)
+    Unmanaged<HTTP2ServerStream>.fromOpaque(source!.pointee.ptr!)._withUnsafeGuaranteedRef { stream in
+        withHandler(userData) { $0.readData(stream: stream, into: buffer!, length: length, flags: flags!) }
+    }
 }
 
 /// nghttp2 copies the table into each session, so one shared table serves every connection.

@@ -15,7 +15,10 @@ public final class HTTP2ServerStream {
 
     /// The receiver of request parts; cleared when the stream closes (breaks the reference cycle).
     var delegate: (any HTTP2ServerStreamDelegate)?
-    unowned let connection: HTTP2ServerConnectionHandler
+    unowned(unsafe) let connection: HTTP2ServerConnectionHandler
+    /// Links of the connection's open-stream list (only while open).
+    var next: HTTP2ServerStream?
+    unowned(unsafe) var previous: HTTP2ServerStream?
 
     // Request side.
     var head = HTTP2RequestHead()
@@ -35,9 +38,6 @@ public final class HTTP2ServerStream {
         self.id = id
         self.connection = connection
     }
-
-    /// The connection's event loop.
-    public var eventLoop: any EventLoop { self.connection.eventLoop }
 
     /// Response bytes queued with `writeData` that nghttp2 has not taken yet (flow control or a
     /// non-writable channel hold them back).
