@@ -313,7 +313,10 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
     /// Drains everything nghttp2 has to send into few buffers and writes+flushes them, unless the channel is
     /// not writable (then waits for `channelWritabilityChanged`).
     private func flushOutbound() {
-        guard let session = self.session, let context = self.context, !self.inFlush else { return }
+        // Once closed, streams are gone and nghttp2's stream user data dangles: never call into it again.
+        guard self.state != .closed, let session = self.session, let context = self.context, !self.inFlush else {
+            return
+        }
         guard context.channel.isWritable else {
             self.waitingForWritability = true
             return
@@ -356,7 +359,11 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
             context.flush()
         }
         self.inFlush = false
-        if nghttp2_session_want_read(session) == 0 && nghttp2_session_want_write(session) == 0 {
+        // nghttp2 is done with the session (GOAWAY sent or received and no active stream, or a fatal error).
+        // Not while the shutdown notice is out: that GOAWAY(2^31-1) still admits streams until the final GOAWAY.
+        if nghttp2_session_want_read(session) == 0 && nghttp2_session_want_write(session) == 0
+            && self.state != .drainingNoticeSent
+        {
             self.close()
         }
     }

@@ -303,6 +303,40 @@ struct RPCServerTests {
         }
     }
 
+    @Test("Rapid Reset: a client opening and resetting streams faster than the reset budget gets GOAWAY")
+    func rapidReset() async throws {
+        try await withEchoServer(configure: { $0.http2.resetBurst = 50; $0.http2.resetRatePerSecond = 1 }) { _, port, _ in
+            let client = try H2TestClient(port: port)
+            #expect(client.run { client.settingsReceived })
+            for _ in 0..<100 {
+                let id = client.request(path: "/test.Echo/Never", chunks: [H2TestClient.frame([])])
+                client.flush()  // HEADERS must be out, or nghttp2 drops the stream instead of resetting it
+                client.reset(id)
+            }
+            // GOAWAY, then the connection closes (the close can reset our socket before we read the GOAWAY).
+            #expect(client.run(timeout: 5) { client.peerClosed })
+        }
+    }
+
+    @Test("PING flood: a client that sends PINGs but never reads the ACKs is disconnected")
+    func pingFlood() async throws {
+        try await withEchoServer(configure: { $0.http2.maxOutboundAcks = 100 }) { _, port, _ in
+            let client = try H2TestClient(port: port)
+            #expect(client.run { client.settingsReceived })
+            let start = Date()
+            while !client.peerClosed && Date().timeIntervalSince(start) < 10 {
+                for _ in 0..<10_000 { client.ping() }
+                client.flushNonBlocking(timeout: 0.5)
+                // Check without consuming the ACKs: is the socket closed by the server?
+                var byte: UInt8 = 0
+                let peeked = recv(client.fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+                if peeked == 0 { client.peerClosed = true }
+                if peeked < 0 && errno == ECONNRESET { client.peerClosed = true }
+            }
+            #expect(client.peerClosed)
+        }
+    }
+
     // MARK: - Shutdown
 
     @Test("Graceful shutdown: GOAWAY with the last stream id, in-flight calls complete, later streams refused")
