@@ -447,10 +447,21 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
             }
             return
         }
-        let index = stream.head.headers.count
-        if index == 0 {
-            stream.head.headers.reserveCapacity(max(8, self.previousHead.headers.count))
+        if !stream.headersDiverged {
+            let index = stream.sameHeaderCount
+            if index < self.previousHead.headers.count {
+                let field = self.previousHead.headers[index]
+                if Self.equal(field.name, name) && Self.equal(field.value, value) {
+                    stream.sameHeaderCount += 1
+                    return
+                }
+            }
+            // First difference: materialise the equal prefix, then store fields from here on.
+            stream.headersDiverged = true
+            stream.head.headers.reserveCapacity(max(8, index + 4))
+            stream.head.headers.append(contentsOf: self.previousHead.headers[0..<index])
         }
+        let index = stream.head.headers.count
         if index < self.previousHead.headers.count, Self.equal(self.previousHead.headers[index].name, name) {
             let field = self.previousHead.headers[index]
             stream.head.headers.append((field.name, Self.string(value, reusing: field.value)))
@@ -511,8 +522,14 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
             stream.respond(headers: [HTTP2Header(":status", "431")], endStream: true)
             return
         }
-        let head = stream.head
+        var head = stream.head
         stream.head = HTTP2RequestHead()
+        if !stream.headersDiverged {
+            // Every field equal to the previous request's, in order: share its array (copy-on-write).
+            head.headers =
+                stream.sameHeaderCount == self.previousHead.headers.count
+                ? self.previousHead.headers : Array(self.previousHead.headers[0..<stream.sameHeaderCount])
+        }
         self.previousHead = head
         stream.delegate = self.delegate?.http2StreamOpened(stream, head: head)
     }

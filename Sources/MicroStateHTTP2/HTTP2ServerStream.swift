@@ -24,6 +24,11 @@ public final class HTTP2ServerStream {
     var head = HTTP2RequestHead()
     var headerListBytes = 0
     var headerListTooLarge = false
+    /// Regular header fields so far that equal the previous request's, field for field (not stored: the
+    /// previous request's array is shared instead, so a repeated header set costs no allocation).
+    var sameHeaderCount = 0
+    /// A field differed from the previous request's: fields are stored in `head.headers`.
+    var headersDiverged = false
 
     // Response side.
     var outbound = ByteBuffer()

@@ -28,7 +28,9 @@ final class RPCServerConnection: HTTP2ServerConnectionDelegate {
     private static let unsupportedMediaTypeBody: StaticString = "gRPC requires content-type application/grpc\n"
 
     func http2StreamOpened(_ stream: HTTP2ServerStream, head: HTTP2RequestHead) -> (any HTTP2ServerStreamDelegate)? {
-        let started = NIODeadline.now()
+        // The clock is read only when something needs it (a deadline or the metrics hook).
+        let needsClock = self.configuration.onCallFinished != nil
+        var started = needsClock ? NIODeadline.now() : NIODeadline.uptimeNanoseconds(0)
         // gRPC PROTOCOL-HTTP2.md: only POST; anything else is not a gRPC request at all.
         guard head.method == "POST" else {
             stream.respond(headers: Self.methodNotAllowed, endStream: true)
@@ -55,6 +57,9 @@ final class RPCServerConnection: HTTP2ServerConnectionDelegate {
         }
         var deadline: NIODeadline?
         if let timeoutText {
+            if !needsClock {
+                started = .now()
+            }
             guard let timeout = GRPCTimeout.parse(timeoutText) else {
                 self.reject(stream, head.path, Status(code: .internalError, message: "malformed grpc-timeout \"\(timeoutText)\""), started)
                 return nil

@@ -71,6 +71,28 @@ struct RPCServerTests {
         }
     }
 
+    @Test("Each request on a connection sees its own metadata, reserved headers excluded")
+    func metadataPerRequest() async throws {
+        try await withEchoServer { _, port, _ in
+            let client = try H2TestClient(port: port)
+            let path = "/test.Echo/Metadata"
+            let cases: [[(String, String)]] = [
+                [("x-a", "1"), ("x-b", "two")],
+                [("x-a", "1"), ("x-b", "two")],  // identical set: shared with the previous request
+                [("x-a", "1"), ("x-b", "three")],  // diverges at the second field
+                [("x-a", "1")],  // a prefix of the previous set
+                [("x-z", "9"), ("x-a", "1"), ("grpc-trace-bin", "AAEC"), ("user-agent", "test")],
+                [],
+            ]
+            for headers in cases {
+                let id = client.request(path: path, headers: headers, chunks: [H2TestClient.frame([])])
+                #expect(client.run { client.responses[id]!.closed })
+                let expected = headers.filter { !Metadata.isReserved($0.0) }.map { "\($0.0)=\($0.1)" }.joined(separator: ";")
+                #expect(client.responses[id]!.messages == [Array(expected.utf8)], "\(headers)")
+            }
+        }
+    }
+
     // MARK: - Request errors
 
     @Test(
