@@ -492,10 +492,14 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
         switch Int(header.type) {
         case Int(NGHTTP2_DATA.rawValue):
             if endStream, let stream = self.stream(header.stream_id) {
+                stream.requestEnded = true
                 stream.delegate?.http2StreamReceivedEnd()
             }
         case Int(NGHTTP2_HEADERS.rawValue):
             guard let stream = self.stream(header.stream_id) else { return }
+            if endStream {
+                stream.requestEnded = true
+            }
             if frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST {
                 self.streamOpened(stream)
             }
@@ -514,6 +518,19 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
         default:
             break
         }
+    }
+
+    /// A frame went out. When our END_STREAM leaves before the client ended its side, reset the stream with
+    /// NO_ERROR so the client stops sending a body nobody reads (RFC 9113 §8.1; gRPC PROTOCOL-HTTP2.md, "Early
+    /// server close"). nghttp2 does not do this by itself.
+    fileprivate func frameSent(_ frame: UnsafePointer<nghttp2_frame>) {
+        let header = frame.pointee.hd
+        guard header.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0,
+            Int(header.type) == Int(NGHTTP2_HEADERS.rawValue) || Int(header.type) == Int(NGHTTP2_DATA.rawValue),
+            let session = self.session, let stream = self.stream(header.stream_id), !stream.requestEnded
+        else { return }
+        stream.requestEnded = true
+        nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), header.stream_id, HTTP2ErrorCode.noError)
     }
 
     private func streamOpened(_ stream: HTTP2ServerStream) {
@@ -685,6 +702,11 @@ private let onFrameRecv: nghttp2_on_frame_recv_callback = { _, frame, userData i
     return 0
 }
 
+private let onFrameSend: nghttp2_on_frame_send_callback = { _, frame, userData in
+    withHandler(userData) { $0.frameSent(frame!) }
+    return 0
+}
+
 private let onDataChunkRecv: nghttp2_on_data_chunk_recv_callback = { _, _, streamID, data, length, userData in
     withHandler(userData) { $0.dataChunkReceived(streamID: streamID, bytes: UnsafeRawBufferPointer(start: data, count: length)) }
     return 0
@@ -708,6 +730,7 @@ private nonisolated(unsafe) let serverCallbacks: OpaquePointer = {
     nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, onBeginHeaders)
     nghttp2_session_callbacks_set_on_header_callback(callbacks, onHeader)
     nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, onFrameRecv)
+    nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, onFrameSend)
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, onDataChunkRecv)
     nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, onStreamClose)
     return callbacks!

@@ -24,6 +24,8 @@ public final class HTTP2ServerStream {
     var head = HTTP2RequestHead()
     var headerListBytes = 0
     var headerListTooLarge = false
+    /// The client sent END_STREAM.
+    var requestEnded = false
     /// Regular header fields so far that equal the previous request's, field for field (not stored: the
     /// previous request's array is shared instead, so a repeated header set costs no allocation).
     var sameHeaderCount = 0

@@ -130,6 +130,19 @@ struct RPCServerTests {
         }
     }
 
+    @Test("A response that ends before the request does is followed by RST_STREAM(NO_ERROR)")
+    func earlyServerClose() async throws {
+        try await withEchoServer { _, port, _ in
+            let client = try H2TestClient(port: port)
+            let early = client.request(path: "/test.Echo/Nope", chunks: [[0, 0, 0]], end: false)
+            let normal = client.request(path: unary, chunks: [H2TestClient.frame([1])])
+            #expect(client.run { client.responses[early]!.closed && client.responses[normal]!.closed })
+            #expect(client.responses[early]!.isTrailersOnly && client.responses[early]!.grpcStatus == 12)
+            #expect(client.responses[early]!.resetReceived == 0)
+            #expect(client.responses[normal]!.resetReceived == nil)
+        }
+    }
+
     @Test("A handler error is Trailers-Only with a percent-encoded grpc-message")
     func handlerErrorIsTrailersOnly() async throws {
         try await withEchoServer { _, port, _ in
