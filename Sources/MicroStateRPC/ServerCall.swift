@@ -109,12 +109,6 @@ final class ServerCall: HTTP2ServerStreamDelegate, @unchecked Sendable {
         self.perform(self.machine.finish(status, cancel: cancel))
     }
 
-    /// Server shutdown grace period over or similar: end with CANCELLED.
-    func cancelFromServer() {
-        guard !self.machine.isClosed else { return }
-        self.stream.reset(errorCode: HTTP2ErrorCode.cancel)
-    }
-
     // MARK: - Actions
 
     private func perform(_ action: ServerCallStateMachine.Action) {
