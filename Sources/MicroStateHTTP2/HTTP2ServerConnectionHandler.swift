@@ -47,7 +47,12 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
 
     private var session: OpaquePointer?
     private var context: ChannelHandlerContext?
-    private var streams: [Int32: HTTP2ServerStream] = [:]
+    /// Open streams: an intrusive doubly-linked list (strong `next`), so adding and removing a stream costs no
+    /// hashing; lookups go through nghttp2's stream user data.
+    private var firstStream: HTTP2ServerStream?
+    private var streamCount = 0
+    /// The stream whose request header block is being received (header blocks never interleave, RFC 9113 §4.3).
+    private unowned(unsafe) var headerStream: HTTP2ServerStream?
     private var state = LifecycleState.open
     private var activated = false
 
@@ -85,7 +90,7 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
     }
 
     /// Open streams (accepted and not yet closed).
-    public var openStreamCount: Int { self.streams.count }
+    public var openStreamCount: Int { self.streamCount }
 
     // MARK: - Channel events
 
@@ -196,7 +201,7 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
     private func idleTimerFired() {
         guard self.state == .open, let session = self.session else { return }
         let timeout = self.configuration.idleTimeout
-        guard self.streams.isEmpty, let since = self.idleSince else {
+        guard self.streamCount == 0, let since = self.idleSince else {
             self.armIdleTimer(at: .now() + timeout)
             return
         }
@@ -243,7 +248,7 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
             HTTP2ErrorCode.noError, nil, 0
         )
         self.scheduleFlush()
-        if self.streams.isEmpty {
+        if self.streamCount == 0 {
             self.flushOutbound()
             self.close()
         }
@@ -259,8 +264,10 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
                 HTTP2ErrorCode.noError, nil, 0
             )
         }
-        for id in self.streams.keys {
-            nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), id, HTTP2ErrorCode.cancel)
+        var next = self.firstStream
+        while let stream = next {
+            nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream.id, HTTP2ErrorCode.cancel)
+            next = stream.next
         }
         self.flushOutbound()
         self.close()
@@ -278,9 +285,13 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
         self.handshakeTimer?.cancel()
         self.idleTimer?.cancel()
         self.graceTimer?.cancel()
-        let open = self.streams
-        self.streams = [:]
-        for stream in open.values {
+        var next = self.firstStream
+        self.firstStream = nil
+        self.streamCount = 0
+        while let stream = next {
+            next = stream.next
+            stream.next = nil
+            stream.previous = nil
             stream.closed(errorCode: HTTP2ErrorCode.cancel)
         }
         self.delegate = nil
@@ -303,7 +314,10 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
     /// Drains everything nghttp2 has to send into few buffers and writes+flushes them, unless the channel is
     /// not writable (then waits for `channelWritabilityChanged`).
     private func flushOutbound() {
-        guard let session = self.session, let context = self.context, !self.inFlush else { return }
+        // Once closed, streams are gone and nghttp2's stream user data dangles: never call into it again.
+        guard self.state != .closed, let session = self.session, let context = self.context, !self.inFlush else {
+            return
+        }
         guard context.channel.isWritable else {
             self.waitingForWritability = true
             return
@@ -346,7 +360,11 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
             context.flush()
         }
         self.inFlush = false
-        if nghttp2_session_want_read(session) == 0 && nghttp2_session_want_write(session) == 0 {
+        // nghttp2 is done with the session (GOAWAY sent or received and no active stream, or a fatal error).
+        // Not while the shutdown notice is out: that GOAWAY(2^31-1) still admits streams until the final GOAWAY.
+        if nghttp2_session_want_read(session) == 0 && nghttp2_session_want_write(session) == 0
+            && self.state != .drainingNoticeSent
+        {
             self.close()
         }
     }
@@ -389,48 +407,64 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
     // MARK: - nghttp2 callbacks (forwarded one-to-one from the C functions below)
 
     fileprivate func beginHeaders(streamID: Int32, category: nghttp2_headers_category) {
-        guard category == NGHTTP2_HCAT_REQUEST, let session = self.session else { return }
+        guard category == NGHTTP2_HCAT_REQUEST, let session = self.session else {
+            self.headerStream = nil
+            return
+        }
         let stream = HTTP2ServerStream(id: streamID, connection: self)
-        self.streams[streamID] = stream
+        stream.next = self.firstStream
+        self.firstStream?.previous = stream
+        self.firstStream = stream
+        self.streamCount += 1
+        self.headerStream = stream
         nghttp2_session_set_stream_user_data(session, streamID, Unmanaged.passUnretained(stream).toOpaque())
         self.idleSince = nil
     }
 
     fileprivate func header(
-        streamID: Int32,
         category: nghttp2_headers_category,
         name: UnsafeRawBufferPointer,
         value: UnsafeRawBufferPointer
     ) {
         // Client trailers (cat HEADERS) carry nothing gRPC uses; only their END_STREAM matters.
-        guard category == NGHTTP2_HCAT_REQUEST, let stream = self.stream(streamID) else { return }
+        guard category == NGHTTP2_HCAT_REQUEST, let stream = self.headerStream else { return }
         stream.headerListBytes += name.count + value.count + 32
         if stream.headerListBytes > self.configuration.maxHeaderListBytes {
             stream.headerListTooLarge = true
             return
         }
-        let previous = self.previousHead
         if name.first == UInt8(ascii: ":") {
             switch name.count {
             case 5 where name[1] == UInt8(ascii: "p"):  // :path
-                stream.head.path = Self.string(value, reusing: previous.path)
+                stream.head.path = Self.string(value, reusing: self.previousHead.path)
             case 7 where name[1] == UInt8(ascii: "m"):  // :method
-                stream.head.method = Self.string(value, reusing: previous.method)
+                stream.head.method = Self.string(value, reusing: self.previousHead.method)
             case 7 where name[1] == UInt8(ascii: "s"):  // :scheme
-                stream.head.scheme = Self.string(value, reusing: previous.scheme)
+                stream.head.scheme = Self.string(value, reusing: self.previousHead.scheme)
             case 10 where name[1] == UInt8(ascii: "a"):  // :authority
-                stream.head.authority = Self.string(value, reusing: previous.authority)
+                stream.head.authority = Self.string(value, reusing: self.previousHead.authority)
             default:
                 break  // nghttp2 rejects unknown pseudo-headers itself
             }
             return
         }
-        let index = stream.head.headers.count
-        if index == 0 {
-            stream.head.headers.reserveCapacity(max(8, previous.headers.count))
+        if !stream.headersDiverged {
+            let index = stream.sameHeaderCount
+            if index < self.previousHead.headers.count {
+                let field = self.previousHead.headers[index]
+                if Self.equal(field.name, name) && Self.equal(field.value, value) {
+                    stream.sameHeaderCount += 1
+                    return
+                }
+            }
+            // First difference: materialise the equal prefix, then store fields from here on.
+            stream.headersDiverged = true
+            stream.head.headers.reserveCapacity(max(8, index + 4))
+            stream.head.headers.append(contentsOf: self.previousHead.headers[0..<index])
         }
-        if index < previous.headers.count, Self.equal(previous.headers[index].name, name) {
-            let field = previous.headers[index]
+        let index = stream.head.headers.count
+        if index < self.previousHead.headers.count, Self.equal(self.previousHead.headers[index].name, name) {
+            let field = self.previousHead.headers[index]
             stream.head.headers.append((field.name, Self.string(value, reusing: field.value)))
         } else {
             stream.head.headers.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
@@ -459,10 +493,14 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
         switch Int(header.type) {
         case Int(NGHTTP2_DATA.rawValue):
             if endStream, let stream = self.stream(header.stream_id) {
+                stream.requestEnded = true
                 stream.delegate?.http2StreamReceivedEnd()
             }
         case Int(NGHTTP2_HEADERS.rawValue):
             guard let stream = self.stream(header.stream_id) else { return }
+            if endStream {
+                stream.requestEnded = true
+            }
             if frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST {
                 self.streamOpened(stream)
             }
@@ -483,14 +521,33 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
         }
     }
 
+    /// A frame went out. When our END_STREAM leaves before the client ended its side, reset the stream with
+    /// NO_ERROR so the client stops sending a body nobody reads (RFC 9113 §8.1; gRPC PROTOCOL-HTTP2.md, "Early
+    /// server close"). nghttp2 does not do this by itself.
+    fileprivate func frameSent(_ frame: UnsafePointer<nghttp2_frame>) {
+        let header = frame.pointee.hd
+        guard header.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0,
+            Int(header.type) == Int(NGHTTP2_HEADERS.rawValue) || Int(header.type) == Int(NGHTTP2_DATA.rawValue),
+            let session = self.session, let stream = self.stream(header.stream_id), !stream.requestEnded
+        else { return }
+        stream.requestEnded = true
+        nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), header.stream_id, HTTP2ErrorCode.noError)
+    }
+
     private func streamOpened(_ stream: HTTP2ServerStream) {
         if stream.headerListTooLarge {
             // RFC 6585 §5 / RFC 9113 §10.5.1: refuse with 431, never call the layer above.
             stream.respond(headers: [HTTP2Header(":status", "431")], endStream: true)
             return
         }
-        let head = stream.head
+        var head = stream.head
         stream.head = HTTP2RequestHead()
+        if !stream.headersDiverged {
+            // Every field equal to the previous request's, in order: share its array (copy-on-write).
+            head.headers =
+                stream.sameHeaderCount == self.previousHead.headers.count
+                ? self.previousHead.headers : Array(self.previousHead.headers[0..<stream.sameHeaderCount])
+        }
         self.previousHead = head
         stream.delegate = self.delegate?.http2StreamOpened(stream, head: head)
     }
@@ -500,9 +557,22 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
     }
 
     fileprivate func streamClosed(streamID: Int32, errorCode: UInt32) {
-        guard let stream = self.streams.removeValue(forKey: streamID) else { return }
+        guard let stream = self.stream(streamID), !stream.isClosed else { return }
+        // Unlink (the list holds the only strong reference besides the layer above).
+        if let previous = stream.previous {
+            previous.next = stream.next
+        } else {
+            self.firstStream = stream.next
+        }
+        stream.next?.previous = stream.previous
+        stream.next = nil
+        stream.previous = nil
+        self.streamCount -= 1
+        if self.headerStream === stream {
+            self.headerStream = nil
+        }
         stream.closed(errorCode: errorCode)
-        if self.streams.isEmpty {
+        if self.streamCount == 0 {
             switch self.state {
             case .open:
                 self.idleSince = .now()
@@ -606,44 +676,53 @@ enum NGHTTP2Hardening {
 
 // MARK: - C callbacks: each forwards to the handler in one line, never throws across C.
 
+/// Calls `body` with the handler behind `userData` without retaining it (the channel pipeline owns it for the
+/// session's whole life).
 @inline(__always)
-private func handler(_ userData: UnsafeMutableRawPointer?) -> HTTP2ServerConnectionHandler {
-    Unmanaged<HTTP2ServerConnectionHandler>.fromOpaque(userData!).takeUnretainedValue()
+private func withHandler<R>(_ userData: UnsafeMutableRawPointer?, _ body: (HTTP2ServerConnectionHandler) -> R) -> R {
+    Unmanaged<HTTP2ServerConnectionHandler>.fromOpaque(userData!)._withUnsafeGuaranteedRef(body)
 }
 
 private let onBeginHeaders: nghttp2_on_begin_headers_callback = { _, frame, userData in
-    handler(userData).beginHeaders(streamID: frame!.pointee.hd.stream_id, category: frame!.pointee.headers.cat)
+    withHandler(userData) { $0.beginHeaders(streamID: frame!.pointee.hd.stream_id, category: frame!.pointee.headers.cat) }
     return 0
 }
 
 private let onHeader: nghttp2_on_header_callback = { _, frame, name, nameLength, value, valueLength, _, userData in
-    handler(userData).header(
-        streamID: frame!.pointee.hd.stream_id,
-        category: frame!.pointee.headers.cat,
-        name: UnsafeRawBufferPointer(start: name, count: nameLength),
-        value: UnsafeRawBufferPointer(start: value, count: valueLength)
-    )
+    withHandler(userData) {
+        $0.header(
+            category: frame!.pointee.headers.cat,
+            name: UnsafeRawBufferPointer(start: name, count: nameLength),
+            value: UnsafeRawBufferPointer(start: value, count: valueLength)
+        )
+    }
     return 0
 }
 
 private let onFrameRecv: nghttp2_on_frame_recv_callback = { _, frame, userData in
-    handler(userData).frameReceived(frame!)
+    withHandler(userData) { $0.frameReceived(frame!) }
+    return 0
+}
+
+private let onFrameSend: nghttp2_on_frame_send_callback = { _, frame, userData in
+    withHandler(userData) { $0.frameSent(frame!) }
     return 0
 }
 
 private let onDataChunkRecv: nghttp2_on_data_chunk_recv_callback = { _, _, streamID, data, length, userData in
-    handler(userData).dataChunkReceived(streamID: streamID, bytes: UnsafeRawBufferPointer(start: data, count: length))
+    withHandler(userData) { $0.dataChunkReceived(streamID: streamID, bytes: UnsafeRawBufferPointer(start: data, count: length)) }
     return 0
 }
 
 private let onStreamClose: nghttp2_on_stream_close_callback = { _, streamID, errorCode, userData in
-    handler(userData).streamClosed(streamID: streamID, errorCode: errorCode)
+    withHandler(userData) { $0.streamClosed(streamID: streamID, errorCode: errorCode) }
     return 0
 }
 
 private let onDataSourceRead: nghttp2_data_source_read_callback = { _, _, buffer, length, flags, source, userData in
-    let stream = Unmanaged<HTTP2ServerStream>.fromOpaque(source!.pointee.ptr!).takeUnretainedValue()
-    return handler(userData).readData(stream: stream, into: buffer!, length: length, flags: flags!)
+    Unmanaged<HTTP2ServerStream>.fromOpaque(source!.pointee.ptr!)._withUnsafeGuaranteedRef { stream in
+        withHandler(userData) { $0.readData(stream: stream, into: buffer!, length: length, flags: flags!) }
+    }
 }
 
 /// nghttp2 copies the table into each session, so one shared table serves every connection.
@@ -653,6 +732,7 @@ private nonisolated(unsafe) let serverCallbacks: OpaquePointer = {
     nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, onBeginHeaders)
     nghttp2_session_callbacks_set_on_header_callback(callbacks, onHeader)
     nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, onFrameRecv)
+    nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, onFrameSend)
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, onDataChunkRecv)
     nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, onStreamClose)
     return callbacks!

@@ -15,12 +15,22 @@ public final class HTTP2ServerStream {
 
     /// The receiver of request parts; cleared when the stream closes (breaks the reference cycle).
     var delegate: (any HTTP2ServerStreamDelegate)?
-    unowned let connection: HTTP2ServerConnectionHandler
+    unowned(unsafe) let connection: HTTP2ServerConnectionHandler
+    /// Links of the connection's open-stream list (only while open).
+    var next: HTTP2ServerStream?
+    unowned(unsafe) var previous: HTTP2ServerStream?
 
     // Request side.
     var head = HTTP2RequestHead()
     var headerListBytes = 0
     var headerListTooLarge = false
+    /// The client sent END_STREAM.
+    var requestEnded = false
+    /// Regular header fields so far that equal the previous request's, field for field (not stored: the
+    /// previous request's array is shared instead, so a repeated header set costs no allocation).
+    var sameHeaderCount = 0
+    /// A field differed from the previous request's: fields are stored in `head.headers`.
+    var headersDiverged = false
 
     // Response side.
     var outbound = ByteBuffer()
@@ -35,9 +45,6 @@ public final class HTTP2ServerStream {
         self.id = id
         self.connection = connection
     }
-
-    /// The connection's event loop.
-    public var eventLoop: any EventLoop { self.connection.eventLoop }
 
     /// Response bytes queued with `writeData` that nghttp2 has not taken yet (flow control or a
     /// non-writable channel hold them back).

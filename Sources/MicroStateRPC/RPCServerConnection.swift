@@ -28,7 +28,9 @@ final class RPCServerConnection: HTTP2ServerConnectionDelegate {
     private static let unsupportedMediaTypeBody: StaticString = "gRPC requires content-type application/grpc\n"
 
     func http2StreamOpened(_ stream: HTTP2ServerStream, head: HTTP2RequestHead) -> (any HTTP2ServerStreamDelegate)? {
-        let started = NIODeadline.now()
+        // The clock is read only when something needs it (a deadline or the metrics hook).
+        let needsClock = self.configuration.onCallFinished != nil
+        var started = needsClock ? NIODeadline.now() : NIODeadline.uptimeNanoseconds(0)
         // gRPC PROTOCOL-HTTP2.md: only POST; anything else is not a gRPC request at all.
         guard head.method == "POST" else {
             stream.respond(headers: Self.methodNotAllowed, endStream: true)
@@ -37,15 +39,12 @@ final class RPCServerConnection: HTTP2ServerConnectionDelegate {
         var contentType: String?
         var timeoutText: String?
         var metadata = Metadata()
-        for (name, value) in head.headers {
-            switch name {
-            case "content-type": contentType = value
-            case "grpc-timeout": timeoutText = value
-            case "content-length": break  // HTTP framing, not metadata
-            default:
-                if !Metadata.isReserved(name) {
-                    metadata.appendLowercased(name, value)
-                }
+        for field in head.headers {
+            switch Self.classify(field.name) {
+            case .contentType: contentType = field.value
+            case .timeout: timeoutText = field.value
+            case .reserved: break
+            case .metadata: metadata.appendLowercased(field.name, field.value)
             }
         }
         // "application/grpc", optionally followed by "+proto" / ";...". Anything else: HTTP 415 so that non-gRPC
@@ -58,6 +57,9 @@ final class RPCServerConnection: HTTP2ServerConnectionDelegate {
         }
         var deadline: NIODeadline?
         if let timeoutText {
+            if !needsClock {
+                started = .now()
+            }
             guard let timeout = GRPCTimeout.parse(timeoutText) else {
                 self.reject(stream, head.path, Status(code: .internalError, message: "malformed grpc-timeout \"\(timeoutText)\""), started)
                 return nil
@@ -90,6 +92,34 @@ final class RPCServerConnection: HTTP2ServerConnectionDelegate {
         }
         if let hook = self.configuration.onCallFinished {
             hook(path, code, NIODeadline.now() - started)
+        }
+    }
+
+    enum HeaderKind {
+        case contentType, timeout, reserved, metadata
+    }
+
+    /// Sorts a request header name: the same partition as `Metadata.isReserved` (plus `content-length`, which is
+    /// HTTP framing), decided mostly on the first byte because it runs for every header of every request.
+    @inline(__always)
+    static func classify(_ name: String) -> HeaderKind {
+        switch name.utf8.first {
+        case UInt8(ascii: "c"):
+            if name == "content-type" { return .contentType }
+            return name == "content-length" || name == "connection" ? .reserved : .metadata
+        case UInt8(ascii: "g"):
+            if name == "grpc-timeout" { return .timeout }
+            return name.utf8.starts(with: "grpc-".utf8) ? .reserved : .metadata
+        case UInt8(ascii: "t"):
+            return name == "te" ? .reserved : .metadata
+        case UInt8(ascii: "u"):
+            return name == "user-agent" ? .reserved : .metadata
+        case UInt8(ascii: "h"):
+            return name == "host" ? .reserved : .metadata
+        case UInt8(ascii: ":"):
+            return .reserved
+        default:
+            return .metadata
         }
     }
 

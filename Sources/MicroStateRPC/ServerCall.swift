@@ -97,8 +97,7 @@ final class ServerCall: HTTP2ServerStreamDelegate, @unchecked Sendable {
 
     func sendStreamMessage(_ message: [UInt8], writer: ServerStreamWriter) {
         guard case .sendMessage(let withHeaders) = self.machine.sendMessage() else {
-            writer.queued.wrappingDecrement(by: message.count + 5, ordering: .relaxed)
-            return
+            return  // the call ended; `ended` already zeroed the queue count
         }
         if withHeaders {
             self.stream.respond(headers: ServerResponseHeaders.responseHeaders, endStream: false)
@@ -108,12 +107,6 @@ final class ServerCall: HTTP2ServerStreamDelegate, @unchecked Sendable {
 
     func finishStream(_ status: Status, cancel: Bool) {
         self.perform(self.machine.finish(status, cancel: cancel))
-    }
-
-    /// Server shutdown grace period over or similar: end with CANCELLED.
-    func cancelFromServer() {
-        guard !self.machine.isClosed else { return }
-        self.stream.reset(errorCode: HTTP2ErrorCode.cancel)
     }
 
     // MARK: - Actions
@@ -153,7 +146,12 @@ final class ServerCall: HTTP2ServerStreamDelegate, @unchecked Sendable {
         } else {
             self.context.end()
         }
-        self.writer?.runWaiters(all: true)
+        if let writer = self.writer {
+            // Nothing queued will ever be sent now: report an empty queue, so a producer woken below (or checking
+            // `queuedBytes`) moves on to `send`, which returns false, instead of waiting again.
+            writer.queued.store(0, ordering: .relaxed)
+            writer.runWaiters(all: true)
+        }
         self.connection.callFinished(path: self.context.path, code: code, started: self.started)
     }
 }

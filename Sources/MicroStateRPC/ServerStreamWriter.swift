@@ -43,7 +43,7 @@ public final class ServerStreamWriter: @unchecked Sendable {
         return true
     }
 
-    /// Bytes queued but not yet taken by HTTP/2 flow control (thread-safe read).
+    /// Bytes queued but not yet taken by HTTP/2 flow control (thread-safe read). 0 once the call has ended.
     public var queuedBytes: Int {
         self.queued.load(ordering: .relaxed)
     }

@@ -59,6 +59,11 @@ func makeEchoRouter(probe: EchoProbe) -> RPCRouter {
             responder.succeed([1, 2, 3])  // dropped: the call is over
         }
     }
+    router.registerUnary("/test.Echo/Metadata") { _, context, responder in
+        // "name=value;..." of every metadata pair, plus the deadline's presence.
+        let text = context.metadata.map { "\($0.name)=\($0.value)" }.joined(separator: ";")
+        responder.succeed(Array(text.utf8))
+    }
     router.registerUnary("/test.Echo/Slow") { request, context, responder in
         probe.handlerCalls.wrappingIncrement(ordering: .relaxed)
         let bytes = Array(request.readableBytesView)

@@ -237,6 +237,36 @@ final class H2TestClient {
         }
     }
 
+    func ping() {
+        nghttp2_submit_ping(self.session, 0, nil)
+    }
+
+    /// Writes queued frames, giving up (instead of blocking) when the socket stays full for `timeout` seconds.
+    func flushNonBlocking(timeout: Double) {
+        let flags = fcntl(self.fd, F_GETFL)
+        _ = fcntl(self.fd, F_SETFL, flags | O_NONBLOCK)
+        defer { _ = fcntl(self.fd, F_SETFL, flags) }
+        let deadline = Date().addingTimeInterval(timeout)
+        guard let session else { return }
+        var pending: [UInt8] = []
+        while Date() < deadline && !self.peerClosed {
+            if pending.isEmpty {
+                var pointer: UnsafePointer<UInt8>?
+                let count = nghttp2_session_mem_send(session, &pointer)
+                if count <= 0 { return }
+                pending = Array(UnsafeBufferPointer(start: pointer, count: count))
+            }
+            let written = pending.withUnsafeBytes { Glibc.send(self.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if written > 0 {
+                pending.removeFirst(written)
+            } else if written < 0 && errno != EAGAIN {
+                self.peerClosed = true
+            } else {
+                usleep(1000)
+            }
+        }
+    }
+
     func reset(_ id: Int32, code: UInt32 = 8) {
         nghttp2_submit_rst_stream(self.session, 0, id, code)
     }

@@ -71,6 +71,28 @@ struct RPCServerTests {
         }
     }
 
+    @Test("Each request on a connection sees its own metadata, reserved headers excluded")
+    func metadataPerRequest() async throws {
+        try await withEchoServer { _, port, _ in
+            let client = try H2TestClient(port: port)
+            let path = "/test.Echo/Metadata"
+            let cases: [[(String, String)]] = [
+                [("x-a", "1"), ("x-b", "two")],
+                [("x-a", "1"), ("x-b", "two")],  // identical set: shared with the previous request
+                [("x-a", "1"), ("x-b", "three")],  // diverges at the second field
+                [("x-a", "1")],  // a prefix of the previous set
+                [("x-z", "9"), ("x-a", "1"), ("grpc-trace-bin", "AAEC"), ("user-agent", "test")],
+                [],
+            ]
+            for headers in cases {
+                let id = client.request(path: path, headers: headers, chunks: [H2TestClient.frame([])])
+                #expect(client.run { client.responses[id]!.closed })
+                let expected = headers.filter { !Metadata.isReserved($0.0) }.map { "\($0.0)=\($0.1)" }.joined(separator: ";")
+                #expect(client.responses[id]!.messages == [Array(expected.utf8)], "\(headers)")
+            }
+        }
+    }
+
     // MARK: - Request errors
 
     @Test(
@@ -105,6 +127,19 @@ struct RPCServerTests {
             #expect(client.run { client.responses[id]!.closed })
             #expect(client.responses[id]!.isTrailersOnly && client.responses[id]!.grpcStatus == 12)
             #expect(client.responses[id]!.header("content-type") == "application/grpc")
+        }
+    }
+
+    @Test("A response that ends before the request does is followed by RST_STREAM(NO_ERROR)")
+    func earlyServerClose() async throws {
+        try await withEchoServer { _, port, _ in
+            let client = try H2TestClient(port: port)
+            let early = client.request(path: "/test.Echo/Nope", chunks: [[0, 0, 0]], end: false)
+            let normal = client.request(path: unary, chunks: [H2TestClient.frame([1])])
+            #expect(client.run { client.responses[early]!.closed && client.responses[normal]!.closed })
+            #expect(client.responses[early]!.isTrailersOnly && client.responses[early]!.grpcStatus == 12)
+            #expect(client.responses[early]!.resetReceived == 0)
+            #expect(client.responses[normal]!.resetReceived == nil)
         }
     }
 
@@ -302,6 +337,40 @@ struct RPCServerTests {
             let second = try H2TestClient(port: port)
             #expect(second.waitForPeerClose(timeout: 3))
             #expect(server.metrics.connectionsRejected == 1 && server.metrics.connectionsOpen == 1)
+        }
+    }
+
+    @Test("Rapid Reset: a client opening and resetting streams faster than the reset budget gets GOAWAY")
+    func rapidReset() async throws {
+        try await withEchoServer(configure: { $0.http2.resetBurst = 50; $0.http2.resetRatePerSecond = 1 }) { _, port, _ in
+            let client = try H2TestClient(port: port)
+            #expect(client.run { client.settingsReceived })
+            for _ in 0..<100 {
+                let id = client.request(path: "/test.Echo/Never", chunks: [H2TestClient.frame([])])
+                client.flush()  // HEADERS must be out, or nghttp2 drops the stream instead of resetting it
+                client.reset(id)
+            }
+            // GOAWAY, then the connection closes (the close can reset our socket before we read the GOAWAY).
+            #expect(client.run(timeout: 5) { client.peerClosed })
+        }
+    }
+
+    @Test("PING flood: a client that sends PINGs but never reads the ACKs is disconnected")
+    func pingFlood() async throws {
+        try await withEchoServer(configure: { $0.http2.maxOutboundAcks = 100 }) { _, port, _ in
+            let client = try H2TestClient(port: port)
+            #expect(client.run { client.settingsReceived })
+            let start = Date()
+            while !client.peerClosed && Date().timeIntervalSince(start) < 10 {
+                for _ in 0..<10_000 { client.ping() }
+                client.flushNonBlocking(timeout: 0.5)
+                // Check without consuming the ACKs: is the socket closed by the server?
+                var byte: UInt8 = 0
+                let peeked = recv(client.fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+                if peeked == 0 { client.peerClosed = true }
+                if peeked < 0 && errno == ECONNRESET { client.peerClosed = true }
+            }
+            #expect(client.peerClosed)
         }
     }
 
