@@ -165,7 +165,7 @@ struct LogRecovery {
                 }
                 let segment = try WriteAheadLog.createSegment(
                     firstIndex: result.lastIndex + 1, directory: self.directory, fileSystem: self.fileSystem,
-                    preallocateBytes: self.configuration.segmentBytes, logger: self.logger
+                    preallocateBytes: self.configuration.segmentBytes, zeroFill: true, logger: self.logger
                 )
                 activeHandle = segment.handle
                 result.segments.append(segment.info)

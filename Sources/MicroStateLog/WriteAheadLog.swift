@@ -396,14 +396,16 @@ public final class WriteAheadLog: @unchecked Sendable {
             usedSpare = true
         case .notReady:
             segment = try Self.createSegment(firstIndex: firstIndex, directory: directory, fileSystem: self.fileSystem,
-                                             preallocateBytes: self.configuration.segmentBytes, logger: self.logger)
+                                             preallocateBytes: self.configuration.segmentBytes, zeroFill: false,
+                                             logger: self.logger)
         case .failed(let error):
             self.logger.warning(
                 "no spare log segment (its preparation failed); creating the next segment in place",
                 metadata: ["firstIndex": "\(firstIndex)", "error": "\(error)"]
             )
             segment = try Self.createSegment(firstIndex: firstIndex, directory: directory, fileSystem: self.fileSystem,
-                                             preallocateBytes: self.configuration.segmentBytes, logger: self.logger)
+                                             preallocateBytes: self.configuration.segmentBytes, zeroFill: false,
+                                             logger: self.logger)
         }
         self.writerFsyncs += 1
         self.active = segment.handle
@@ -417,15 +419,20 @@ public final class WriteAheadLog: @unchecked Sendable {
         self.spareSegment.prepare()
     }
 
-    /// Creates segment `firstIndex`: header, then `preallocateBytes` allocated with `FileSystem.allocate` (instant,
-    /// unlike zero-filling, for a segment needed right away), then file and directory synced. If the allocation fails
-    /// (a full disk) the segment is still created and grows with its records, with a warning: a write that needs no
-    /// new space still succeeds, and refusing writes over a missing optimisation would be worse.
+    /// Creates segment `firstIndex`: header, then `preallocateBytes` allocated with `FileSystem.allocate`, then
+    /// (if `zeroFill`) written with zeros, then file and directory synced.
+    ///
+    /// Zero-filled blocks make the fastest fdatasyncs (ADR 0003: ~0.11 ms against ~0.2 ms for allocated-only blocks
+    /// and ~0.25 ms for a growing file, measured) but take ~50 ms per 64 MiB to prepare: `open` zero-fills the first
+    /// segment, a roll that finds no ready spare only allocates (instant) so the batch waiting on it is not delayed.
+    /// If the allocation fails (a full disk) the segment is still created and grows with its records, with a warning:
+    /// a write that needs no new space still succeeds, and refusing writes over a missing optimisation would be worse.
     static func createSegment(
         firstIndex: UInt64,
         directory: String,
         fileSystem: any FileSystem,
         preallocateBytes: Int,
+        zeroFill: Bool,
         logger: Logger
     ) throws -> (handle: FileSystemHandle, info: SegmentInfo) {
         let path = directory + "/" + SegmentFormat.fileName(firstIndex: firstIndex)
@@ -440,6 +447,12 @@ public final class WriteAheadLog: @unchecked Sendable {
                 do {
                     try fileSystem.allocate(handle, offset: 0, length: preallocateBytes)
                     fileBytes = preallocateBytes
+                    var offset = SegmentFormat.headerBytes
+                    while zeroFill && offset < preallocateBytes {
+                        let count = min(ZeroBytes.bufferBytes, preallocateBytes - offset)
+                        try fileSystem.write(handle, ZeroBytes.prefix(count), at: offset)
+                        offset += count
+                    }
                 } catch {
                     fileBytes = (try? fileSystem.size(of: handle)) ?? SegmentFormat.headerBytes
                     logger.warning(
