@@ -356,7 +356,8 @@ public final class SimulatedFileSystem: FileSystem, @unchecked Sendable {
             let count = haltsHere ? min(self.haltTornBytes, bytes.count) : bytes.count
             let written = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
                 if count > 0 {
-                    UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[0..<count]))
+                    UnsafeMutableRawBufferPointer(buffer)
+                        .copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[0..<count]))
                 }
                 initialized = count
             }

@@ -10,8 +10,8 @@ import Logging
 /// header, syncs, renames it to its `.wal` name and syncs the directory. Recovery deletes a `.tmp` spare and keeps a
 /// complete one of the configured size.
 ///
-/// States: `absent` → `preparing` → `ready` (→ taken: `absent`) or `failed` (kept until the next `prepare`, so the
-/// roll that finds no spare can say why). `close` cancels a preparation in progress and waits for it.
+/// States: `absent` → `preparing` → `ready` (→ taken: `absent`) or `failed` (kept until the next `prepare`, so
+/// the roll that finds no spare can say why). `close` cancels a preparation in progress and waits for it.
 ///
 /// Lock discipline: every `var` is guarded by `mutex`, which is never held while doing I/O and is taken inside the
 /// log's mutex (for `diskBytes`) but never the other way round.

@@ -99,7 +99,8 @@ struct PreallocatedSegmentTests {
         var bytes = fileSystem.contents(atPath: path)!
         // Record 3 becomes a few garbage bytes then zeros; records 4...6 are intact after it.
         let damaged = Self.end(ofRecords: 2)
-        bytes.replaceSubrange(damaged..<(damaged + 116), with: [0xDE, 0xAD, 0xBE, 0xEF] + [UInt8](repeating: 0, count: 112))
+        let garbage: [UInt8] = [0xDE, 0xAD, 0xBE, 0xEF] + [UInt8](repeating: 0, count: 112)
+        bytes.replaceSubrange(damaged..<(damaged + 116), with: garbage)
         fileSystem.setContents(bytes, atPath: path)
         #expect {
             _ = try openLog(Self.configuration(), fileSystem)
