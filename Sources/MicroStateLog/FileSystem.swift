@@ -37,6 +37,13 @@ public protocol FileSystem: Sendable {
     func write(_ handle: FileSystemHandle, _ bytes: UnsafeRawBufferPointer, at offset: Int) throws
     /// Makes the file's data durable (`fdatasync`).
     func synchronize(_ handle: FileSystemHandle) throws
+    /// Allocates disk blocks for `offset..<offset + length`, extending the file's length to at least
+    /// `offset + length` (`posix_fallocate`). Bytes never written read as zeros. Like a write, the new length is
+    /// durable only after `synchronize`.
+    ///
+    /// The log preallocates segment files so appends overwrite allocated blocks and `fdatasync` needs no journal
+    /// commit for a size change (docs/adr/0003). Throws `.ioFailed` with `errno` `ENOSPC` (28) when the disk is full.
+    func allocate(_ handle: FileSystemHandle, offset: Int, length: Int) throws
     /// Sets the file's length (`ftruncate`).
     func truncate(_ handle: FileSystemHandle, to size: Int) throws
     /// The file's length in bytes.

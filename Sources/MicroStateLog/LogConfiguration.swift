@@ -10,6 +10,16 @@ public enum Durability: String, Sendable, CaseIterable {
     case memory
 }
 
+/// How the log prepares the spare next segment (docs/adr/0003).
+public enum SegmentPreparation: Sendable {
+    /// On a helper thread, started when the log opens and after each roll, so rolling never waits for it. The
+    /// default.
+    case background
+    /// On the thread that asks for it (the opening thread, then the writer thread right after a roll), before it goes
+    /// on. Deterministic: for simulation tests that count file-system operations.
+    case inline
+}
+
 /// Where the log lives and the limits it enforces. Every limit has a default and a reason.
 public struct LogConfiguration: Sendable {
     /// Directory holding segment and snapshot files; created (with parents) if missing.
@@ -17,9 +27,15 @@ public struct LogConfiguration: Sendable {
     /// When appends are acknowledged. Default `.fsync`.
     public var durability: Durability
     /// A new segment file is started when the next record would take the active one past this many bytes (a segment
-    /// always takes at least one record). Default 64 MiB: large enough that rolling (two fsyncs) is rare, small enough
-    /// that compaction after a snapshot frees space in useful steps.
+    /// always takes at least one record, growing past this size for a larger one). Default 64 MiB: large enough that
+    /// rolling (two fsyncs) is rare, small enough that compaction after a snapshot frees space in useful steps.
+    ///
+    /// Segments are created at this size before records go in (allocated, and zero-filled for all but a segment the
+    /// log needs at once), so fdatasync never commits a size change. An idle log therefore uses up to two segments of
+    /// disk however few records it holds: the active segment and the spare next one.
     public var segmentBytes: Int
+    /// How the spare next segment is prepared. Default `.background`.
+    public var segmentPreparation: SegmentPreparation
     /// Largest payload accepted; larger appends complete with `.recordTooLarge`. Default 8 MiB: bounds the recovery
     /// read buffer and the latency one record adds to its batch. Recovery rejects longer records as corrupt, so do not
     /// lower this below records already on disk.
@@ -46,6 +62,7 @@ public struct LogConfiguration: Sendable {
         self.directory = directory
         self.durability = durability
         self.segmentBytes = 64 << 20
+        self.segmentPreparation = .background
         self.maxRecordBytes = 8 << 20
         self.maxBatchBytes = 4 << 20
         self.maxPendingBytes = 64 << 20

@@ -1,4 +1,4 @@
-/// On-disk format of the log. All integers are little-endian. Version 1.
+/// On-disk format of the log. All integers are little-endian. Version 2.
 ///
 /// Segment file `NNNNNNNNNNNNNNNNNNNN.wal` (20-digit first index):
 ///
@@ -6,6 +6,13 @@
 ///                        | crc u32 = CRC32C(bytes 0..<24) | reserved u32 (0)
 ///     records:           crc u32 | payload length u32 | index u64 | payload
 ///                        crc = CRC32C(payload ‖ length ‖ index)
+///     remainder:         zero bytes up to the file's length (version 2)
+///
+/// Version 2 (docs/adr/0003) creates segments at their full size before records go in, so every segment may end
+/// in zeros after its last record; version 1 segments end at their last record. The framing is the same, and a
+/// 16-byte zero header can never be a record (indexes start at 1), so "zeros after the last record" is the clean
+/// end. Readers accept both versions; the version was bumped so a version 1 reader refuses a version 2 log by
+/// version instead of calling a zero remainder corruption.
 ///
 /// The record CRC covers the index, so a record written to the wrong place (or a stale block) is detected, and it
 /// covers the payload first so appenders checksum the payload outside the queue lock and only add the 12 header
@@ -13,9 +20,14 @@
 /// has the previous index + 1.
 enum SegmentFormat {
     static let magic: UInt64 = 0x4C41_572D_4244_534D  // "MSDB-WAL" read as little-endian u64
-    static let version: UInt32 = 1
+    static let version: UInt32 = 2
+    static let readableVersions: ClosedRange<UInt32> = 1...2
     static let headerBytes = 32
     static let fileExtension = ".wal"
+    /// The next segment, zero-filled ahead of need and renamed to its `.wal` name when the log rolls into it.
+    static let spareFileName = "next-segment.spare"
+    /// A spare being prepared; renamed to `spareFileName` once zero-filled and synced.
+    static let spareTemporaryFileName = "next-segment.spare.tmp"
 
     static func header(firstIndex: UInt64) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: Self.headerBytes)
@@ -42,7 +54,7 @@ enum SegmentFormat {
             return .failure(.invalid("not a MicroStateDB segment (bad magic)"))
         }
         let version = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
-        guard version == Self.version else {
+        guard Self.readableVersions.contains(version) else {
             return .failure(.invalid("unsupported segment format version \(version)"))
         }
         guard UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 12, as: UInt32.self)) == Self.headerBytes else {

@@ -126,8 +126,15 @@ public struct LogMetrics: Sendable, Equatable {
     public var lastSnapshotIndex: UInt64 = 0
     /// Segment files on disk.
     public var segmentCount: Int = 0
-    /// Bytes of segment and snapshot files on disk.
+    /// Bytes allocated on disk for segment files (whole preallocated segments, including the spare next segment)
+    /// and snapshot files. An idle log uses up to two segments (`LogConfiguration.segmentBytes`) plus snapshots.
     public var diskBytes: Int = 0
+    /// Spare-segment preparations that failed (for example `ENOSPC`). The log then creates the next segment when it
+    /// rolls, preallocated if it can, growing with its records if not, and logs a warning naming the error.
+    public var sparePreparationFailures: UInt64 = 0
+    /// Rolls that found no ready spare and created the segment in place (the spare was still being prepared, or its
+    /// preparation failed).
+    public var rollsWithoutSpare: UInt64 = 0
 
     /// Creates zeroed metrics.
     public init() {}

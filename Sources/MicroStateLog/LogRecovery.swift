@@ -7,6 +7,8 @@ struct RecoveredLog {
     var snapshots: [SnapshotInfo] = []
     /// The last segment, open for writing at `segments.last.bytes`.
     var activeHandle: FileSystemHandle?
+    /// A complete spare segment of the configured size is on disk, ready for the next roll.
+    var spareReady = false
 }
 
 /// Replays a log directory: newest snapshot, then every segment in order, validating as it goes.
@@ -40,6 +42,22 @@ struct LogRecovery {
         }
 
         var result = RecoveredLog()
+        // A spare still being prepared was never complete; a complete one is kept if it has the configured size.
+        if names.contains(SegmentFormat.spareTemporaryFileName) {
+            try self.fileSystem.removeFile(atPath: self.path(SegmentFormat.spareTemporaryFileName))
+        }
+        if names.contains(SegmentFormat.spareFileName) {
+            let path = self.path(SegmentFormat.spareFileName)
+            let handle = try self.fileSystem.openFile(atPath: path, mode: .read)
+            let size = try self.fileSystem.size(of: handle)
+            self.fileSystem.close(handle)
+            if size == self.configuration.segmentBytes {
+                result.spareReady = true
+            } else {
+                try self.fileSystem.removeFile(atPath: path)
+            }
+        }
+
         let snapshotIndexes = names.compactMap { LogFileNames.index(of: $0, extension: SnapshotFormat.fileExtension) }
             .sorted()
         var snapshotIndex: UInt64 = 0
@@ -83,8 +101,11 @@ struct LogRecovery {
                 case .success(let value):
                     headerFirst = value
                 case .failure(.short), .failure(.zeroed):
-                    if isLast && size <= SegmentFormat.headerBytes {
-                        // A crash while creating the segment: it never held a record.
+                    let allZero = try size <= SegmentFormat.headerBytes
+                        || self.nonZeroEnd(handle, from: 0, fileSize: size, scratch: &buffer) == nil
+                    if isLast && allZero {
+                        // A crash while creating the segment (possibly after its allocation reached the disk but
+                        // before its header did): it never held a record.
                         self.logger.warning("removing segment without a complete header", metadata: ["path": "\(path)"])
                         try self.fileSystem.removeFile(atPath: path)
                         directoryChanged = true
@@ -125,7 +146,8 @@ struct LogRecovery {
                     snapshotIndex: snapshotIndex, buffer: &buffer, recover: recover
                 )
                 nextIndex = scan.nextIndex
-                result.segments.append(SegmentInfo(firstIndex: firstIndex, path: path, bytes: scan.validEnd))
+                result.segments.append(SegmentInfo(firstIndex: firstIndex, path: path, bytes: scan.validEnd,
+                                                   fileBytes: max(size, scan.validEnd)))
                 if isLast {
                     keepOpen = true
                     activeHandle = handle
@@ -142,7 +164,8 @@ struct LogRecovery {
                     activeHandle = nil
                 }
                 let segment = try WriteAheadLog.createSegment(
-                    firstIndex: result.lastIndex + 1, directory: self.directory, fileSystem: self.fileSystem
+                    firstIndex: result.lastIndex + 1, directory: self.directory, fileSystem: self.fileSystem,
+                    preallocateBytes: self.configuration.segmentBytes, zeroFill: true, logger: self.logger
                 )
                 activeHandle = segment.handle
                 result.segments.append(segment.info)
@@ -215,6 +238,11 @@ struct LogRecovery {
             let storedCRC = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 0, as: UInt32.self))
             let length = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
             let recordIndex = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            if storedCRC == 0 && length == 0 && recordIndex == 0 {
+                // Never a record (indexes start at 1): the start of a zero remainder, checked below.
+                problem = "zero bytes where a record header was expected"
+                break
+            }
             guard length <= maxRecordBytes else {
                 problem = "record length \(length) exceeds maxRecordBytes \(maxRecordBytes)"
                 break
@@ -249,31 +277,72 @@ struct LogRecovery {
             buffer.cursor += frameBytes
         }
 
+        // Only zeros from here to the end of the file: the clean end of a preallocated segment (or of a file whose
+        // last write extended it but never reached the disk). One word-at-a-time pass over the rest; no record scan.
+        guard let dirtyEnd = try self.nonZeroEnd(handle, from: recordOffset, fileSize: fileSize,
+                                                 scratch: &buffer)
+        else {
+            return ScanResult(validEnd: recordOffset, nextIndex: index)
+        }
         guard isLast else {
             throw LogError.corrupt(problem, path: path, offset: recordOffset)
         }
-        if try self.validRecordFollows(handle: handle, after: recordOffset, fileSize: fileSize, expected: index) {
+        if try self.validRecordFollows(handle: handle, after: recordOffset, startsBefore: dirtyEnd,
+                                       fileSize: fileSize, expected: index)
+        {
             throw LogError.corrupt(problem + "; valid records follow, so this is not a torn tail", path: path,
                                    offset: recordOffset)
         }
         self.logger.warning(
-            "truncating torn tail",
+            "zeroing torn tail",
             metadata: ["path": "\(path)", "offset": "\(recordOffset)", "reason": "\(problem)",
-                       "droppedBytes": "\(fileSize - recordOffset)"]
+                       "droppedBytes": "\(dirtyEnd - recordOffset)"]
         )
-        try self.fileSystem.truncate(handle, to: recordOffset)
+        // Overwrite with zeros rather than truncate: the segment keeps its preallocated blocks, and what follows the
+        // last record reads as the clean end again.
+        var offset = recordOffset
+        while offset < dirtyEnd {
+            let count = min(ZeroBytes.bufferBytes, dirtyEnd - offset)
+            try self.fileSystem.write(handle, ZeroBytes.prefix(count),
+                                      at: offset)
+            offset += count
+        }
         do {
             try self.fileSystem.synchronize(handle)
         } catch {
-            throw LogError.wrapping(error, "fsync truncated segment").asFsyncFailure()
+            throw LogError.wrapping(error, "fsync zeroed torn tail").asFsyncFailure()
         }
         return ScanResult(validEnd: recordOffset, nextIndex: index)
     }
 
-    /// Whether any checksum-valid record with index `>= expected` starts after `offset`. Scans every byte offset
-    /// (the tail after a crash is at most one batch; after real corruption we want the certainty).
-    private func validRecordFollows(handle: FileSystemHandle, after offset: Int, fileSize: Int, expected: UInt64)
-        throws -> Bool
+    /// The end (exclusive) of the last non-zero byte in `offset..<fileSize`, or nil if every byte there is zero.
+    /// Reads the range once through `scratch` (recovery's buffer, whose contents it discards).
+    private func nonZeroEnd(_ handle: FileSystemHandle, from offset: Int, fileSize: Int,
+                            scratch: inout RecoveryBuffer) throws -> Int?
+    {
+        var lastEnd: Int? = nil
+        var position = offset
+        while position < fileSize {
+            let want = min(scratch.capacity, fileSize - position)
+            let read = try self.fileSystem.read(
+                handle, into: UnsafeMutableRawBufferPointer(start: scratch.base, count: want), at: position
+            )
+            if read == 0 { break }
+            if let last = ZeroBytes.lastNonZero(UnsafeRawBufferPointer(start: scratch.base, count: read)) {
+                lastEnd = position + last + 1
+            }
+            position += read
+        }
+        scratch.reset(fileOffset: position)
+        return lastEnd
+    }
+
+    /// Whether any checksum-valid record with index `>= expected` starts after `offset` and before `startsBefore`
+    /// (the end of the last non-zero byte: a record header is never all zeros, so none starts in the zero remainder).
+    /// Scans every byte offset in that range (the tail after a crash is at most one batch; after real corruption we
+    /// want the certainty).
+    private func validRecordFollows(handle: FileSystemHandle, after offset: Int, startsBefore: Int, fileSize: Int,
+                                    expected: UInt64) throws -> Bool
     {
         let maxRecordBytes = self.configuration.maxRecordBytes
         let remaining = fileSize - offset
@@ -284,7 +353,7 @@ struct LogRecovery {
                                                              alignment: 16)
         defer { scratch.deallocate() }
         var windowStart = offset + 1
-        while windowStart + RecordFormat.headerBytes <= fileSize {
+        while windowStart + RecordFormat.headerBytes <= fileSize && windowStart < startsBefore {
             let want = min(window + RecordFormat.headerBytes, fileSize - windowStart)
             let read = try self.fileSystem.read(handle, into: UnsafeMutableRawBufferPointer(rebasing: scratch[0..<want]),
                                                 at: windowStart)
@@ -293,7 +362,7 @@ struct LogRecovery {
                 let length = UInt32(littleEndian: scratch.loadUnaligned(fromByteOffset: start + 4, as: UInt32.self))
                 let index = UInt64(littleEndian: scratch.loadUnaligned(fromByteOffset: start + 8, as: UInt64.self))
                 let recordStart = windowStart + start
-                guard index >= expected && index <= highestIndex && length <= maxRecordBytes
+                guard recordStart < startsBefore && index >= expected && index <= highestIndex && length <= maxRecordBytes
                     && recordStart + RecordFormat.headerBytes + Int(length) <= fileSize
                 else { continue }
                 let storedCRC = UInt32(littleEndian: scratch.loadUnaligned(fromByteOffset: start, as: UInt32.self))

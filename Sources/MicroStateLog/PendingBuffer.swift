@@ -57,7 +57,10 @@ struct PendingEntry {
 struct SegmentInfo: Sendable {
     var firstIndex: UInt64
     var path: String
+    /// End of the valid records: where the next record goes.
     var bytes: Int
+    /// The file's length on disk: the preallocated size, or `bytes` if it grew past it (or was never preallocated).
+    var fileBytes: Int
 }
 
 /// A snapshot file the log knows about.

@@ -105,6 +105,25 @@ public struct PosixFileSystem: FileSystem {
         }
     }
 
+    public func allocate(_ handle: FileSystemHandle, offset: Int, length: Int) throws {
+        precondition(offset >= 0 && length >= 0, "allocate: negative range")
+        guard length > 0 else { return }
+        #if canImport(Glibc)
+        while true {
+            // posix_fallocate returns the error number instead of setting errno. On a file system without
+            // fallocate support glibc emulates it by writing a byte per block, which still allocates.
+            let result = posix_fallocate(handle.rawValue, off_t(offset), off_t(length))
+            if result == 0 { return }
+            if result != EINTR { throw Self.failure("posix_fallocate", errno: result) }
+        }
+        #else
+        // Darwin has no posix_fallocate; extending the length is enough for the log's needs (reads as zeros).
+        if try self.size(of: handle) < offset + length {
+            try self.truncate(handle, to: offset + length)
+        }
+        #endif
+    }
+
     public func truncate(_ handle: FileSystemHandle, to size: Int) throws {
         while ftruncate(handle.rawValue, off_t(size)) != 0 {
             if errno != EINTR { throw Self.failure("ftruncate") }

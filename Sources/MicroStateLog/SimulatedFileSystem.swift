@@ -8,7 +8,9 @@ import Foundation
 ///   synced with `synchronizeDirectory`. Open handles become invalid.
 /// - `halt(afterOperations:tornBytes:)` stops the "process" at a chosen mutating operation: that operation (a write
 ///   keeps only its first `tornBytes` bytes) and everything after it fail, as if the process died there.
-/// - `failWrites` / `failSyncs` inject `EIO`-like failures without halting.
+/// - `failWrites` / `failSyncs` inject `EIO`-like failures without halting; `capacity` makes writes and allocations
+///   that would grow the files past it fail with `ENOSPC`.
+/// - `allocate` extends a file with zeros like `posix_fallocate`; the new length survives a crash once synced.
 ///
 /// Not for production: everything is held in memory behind one lock.
 public final class SimulatedFileSystem: FileSystem, @unchecked Sendable {
@@ -20,6 +22,7 @@ public final class SimulatedFileSystem: FileSystem, @unchecked Sendable {
     private enum Operation {
         case write(File, offset: Int, bytes: [UInt8])
         case truncate(File, size: Int)
+        case allocate(File, size: Int)
     }
 
     private let mutex = PThreadMutex()
@@ -36,6 +39,7 @@ public final class SimulatedFileSystem: FileSystem, @unchecked Sendable {
     private var halted = false
     private var writesFailing = false
     private var syncsFailing = false
+    private var capacityBytes: Int?
 
     /// Creates an empty file system.
     public init() {}
@@ -78,6 +82,13 @@ public final class SimulatedFileSystem: FileSystem, @unchecked Sendable {
         set { self.mutex.withLock { self.syncsFailing = newValue } }
     }
 
+    /// When set, a write or allocation that would make the visible files hold more than this many bytes in total
+    /// fails with `ENOSPC` (errno 28) and changes nothing: a full disk.
+    public var capacity: Int? {
+        get { self.mutex.withLock { self.capacityBytes } }
+        set { self.mutex.withLock { self.capacityBytes = newValue } }
+    }
+
     /// Makes mutating operation number `operation` (1-based, counted since creation; see `mutatingOperations`) and
     /// every later operation fail; if it is a write, its first `tornBytes` bytes are written first.
     public func halt(atOperation operation: Int, tornBytes: Int = 0) {
@@ -108,6 +119,7 @@ public final class SimulatedFileSystem: FileSystem, @unchecked Sendable {
                 switch operation {
                 case .write(let file, let offset, let bytes): return .write(clone(file), offset: offset, bytes: bytes)
                 case .truncate(let file, let size): return .truncate(clone(file), size: size)
+                case .allocate(let file, let size): return .allocate(clone(file), size: size)
                 }
             }
             other.operationCount = self.operationCount
@@ -116,6 +128,7 @@ public final class SimulatedFileSystem: FileSystem, @unchecked Sendable {
             other.halted = self.halted
             other.writesFailing = self.writesFailing
             other.syncsFailing = self.syncsFailing
+            other.capacityBytes = self.capacityBytes
             return other
         }
     }
@@ -144,6 +157,11 @@ public final class SimulatedFileSystem: FileSystem, @unchecked Sendable {
                 case .truncate(let file, let size):
                     if budget > 0 {
                         file.data = Array(file.data.prefix(size))
+                    }
+                case .allocate(let file, let size):
+                    // Like a truncate: kept only while the crash still keeps the operations before it.
+                    if budget > 0 {
+                        Self.extend(file, to: size)
                     }
                 }
             }
@@ -205,14 +223,43 @@ public final class SimulatedFileSystem: FileSystem, @unchecked Sendable {
     }
 
     private static func apply(file: File, offset: Int, bytes: ArraySlice<UInt8>) {
-        if file.data.count < offset + bytes.count {
-            file.data.append(contentsOf: repeatElement(0, count: offset + bytes.count - file.data.count))
+        Self.extend(file, to: offset + bytes.count)
+        bytes.withUnsafeBytes { source in
+            file.data.withUnsafeMutableBytes { destination in
+                guard let from = source.baseAddress, source.count > 0 else { return }
+                (destination.baseAddress! + offset).copyMemory(from: from, byteCount: source.count)
+            }
         }
-        file.data.replaceSubrange(offset..<(offset + bytes.count), with: bytes)
+    }
+
+    /// Grows `file` with zero bytes to `size` (no-op if it is not shorter). Bulk copies, not per-byte generic code:
+    /// tests run unoptimised and preallocated segments are large.
+    private static func extend(_ file: File, to size: Int) {
+        let missing = size - file.data.count
+        guard missing > 0 else { return }
+        file.data.append(contentsOf: [UInt8](unsafeUninitializedCapacity: missing) { buffer, count in
+            _ = memset(buffer.baseAddress!, 0, missing)
+            count = missing
+        })
     }
 
     private func failure(_ what: String) -> LogError {
         LogError(code: .ioFailed, message: "simulated \(what) failure", errno: 5)
+    }
+
+    private func noSpace(_ what: String) -> LogError {
+        LogError(code: .ioFailed, message: "simulated \(what) failure: No space left on device (errno 28)", errno: 28)
+    }
+
+    /// Whether growing `file` to `size` bytes stays within `capacity`. Caller holds the mutex.
+    private func fits(_ file: File, size: Int) -> Bool {
+        guard let capacity = self.capacityBytes, size > file.data.count else { return true }
+        var seen = Set<ObjectIdentifier>()
+        var used = 0
+        for other in self.names.values where seen.insert(ObjectIdentifier(other)).inserted {
+            used += other.data.count
+        }
+        return used + size - file.data.count <= capacity
     }
 
     /// Counts one mutating operation; throws if the process is halted at or before it. Caller holds the mutex.
@@ -303,8 +350,17 @@ public final class SimulatedFileSystem: FileSystem, @unchecked Sendable {
                 throw self.failure("write")
             }
             let haltsHere = try self.mutate("write")
+            if !self.fits(file, size: offset + bytes.count) {
+                throw self.noSpace("write")
+            }
             let count = haltsHere ? min(self.haltTornBytes, bytes.count) : bytes.count
-            let written = Array(bytes[0..<count])
+            let written = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+                if count > 0 {
+                    UnsafeMutableRawBufferPointer(buffer)
+                        .copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[0..<count]))
+                }
+                initialized = count
+            }
             Self.apply(file: file, offset: offset, bytes: written[...])
             self.unsynced.append(.write(file, offset: offset, bytes: written))
             if haltsHere { throw self.failure("write (halted)") }
@@ -318,7 +374,7 @@ public final class SimulatedFileSystem: FileSystem, @unchecked Sendable {
             file.durable = file.data
             self.unsynced.removeAll { operation in
                 switch operation {
-                case .write(let other, _, _), .truncate(let other, _): return other === file
+                case .write(let other, _, _), .truncate(let other, _), .allocate(let other, _): return other === file
                 }
             }
         }
@@ -330,6 +386,18 @@ public final class SimulatedFileSystem: FileSystem, @unchecked Sendable {
             if try self.mutate("truncate") { throw self.failure("truncate (halted)") }
             file.data = Array(file.data.prefix(size)) + repeatElement(0, count: max(0, size - file.data.count))
             self.unsynced.append(.truncate(file, size: size))
+        }
+    }
+
+    public func allocate(_ handle: FileSystemHandle, offset: Int, length: Int) throws {
+        try self.mutex.withLock {
+            let file = try self.file(handle)
+            if try self.mutate("fallocate") { throw self.failure("fallocate (halted)") }
+            let size = offset + length
+            guard size > file.data.count else { return }
+            guard self.fits(file, size: size) else { throw self.noSpace("fallocate") }
+            Self.extend(file, to: size)
+            self.unsynced.append(.allocate(file, size: size))
         }
     }
 

@@ -11,7 +11,9 @@ public enum RecoveryItem {
 }
 
 /// The node's durable log of opaque records: segment files of CRC32C-checked records, group commit on one writer
-/// thread, snapshots with compaction, and recovery that truncates a torn tail and refuses anything else corrupt.
+/// thread, snapshots with compaction, and recovery that repairs a torn tail and refuses anything else corrupt.
+/// Segments are created at full size and zero-filled before records go in (docs/adr/0003), so appends overwrite
+/// allocated blocks and fdatasync commits no size change; a spare next segment is prepared ahead of each roll.
 ///
 /// Lock discipline (why `@unchecked Sendable` is sound): every property under "Shared" is read and written only
 /// with `mutex` held. Properties under "Writer" are touched only by the writer thread while it runs, by `open`
@@ -23,6 +25,8 @@ public final class WriteAheadLog: @unchecked Sendable {
     let configuration: LogConfiguration
     let fileSystem: any FileSystem
     private var logger: Logger { self.configuration.logger }
+    /// The next segment, prepared ahead of the roll that needs it. Has its own lock (taken inside `mutex`).
+    private let spareSegment: SpareSegment
 
     // MARK: Shared (guarded by `mutex`)
     private let mutex = PThreadMutex()
@@ -63,6 +67,8 @@ public final class WriteAheadLog: @unchecked Sendable {
         self.snapshots = recovered.snapshots
         self.active = recovered.activeHandle
         self.activeBytes = recovered.segments.last?.bytes ?? 0
+        self.spareSegment = SpareSegment(configuration: configuration, fileSystem: fileSystem,
+                                         recoveredReady: recovered.spareReady)
         let initialCapacity = min(configuration.maxPendingBytes, 1 << 20)
         self.pending = PendingBuffer(capacity: initialCapacity)
         self.spare = PendingBuffer(capacity: initialCapacity)
@@ -74,10 +80,13 @@ public final class WriteAheadLog: @unchecked Sendable {
     /// Opens the log in `configuration.directory` (creating it if needed) and replays it.
     ///
     /// `recover` is called first for the newest snapshot (at most once), then for every record after it, in index
-    /// order. A torn tail (an incomplete or checksum-failing record at the end of the last segment with nothing valid
-    /// after it, or a last segment without a complete header) is truncated. Any other damage throws `.corrupt` naming
-    /// the file and byte offset; nothing is ever skipped silently. With `.memory` durability no file is touched and
-    /// nothing is recovered. Errors thrown by `recover` abort the open and are rethrown.
+    /// order. Zero bytes after a segment's last record are its unused preallocated remainder (the clean end). A torn
+    /// tail (an incomplete or checksum-failing record at the end of the last segment with nothing valid after it) is
+    /// overwritten with zeros and synced, keeping the preallocation; a last segment without a complete header is
+    /// removed. Any other damage throws `.corrupt` naming the file and byte offset; nothing is ever skipped silently.
+    /// The next record goes right after the last valid one. On a first start the segment is zero-filled here (~30 ms
+    /// for 64 MiB). With `.memory` durability no file is touched and nothing is recovered. Errors thrown by `recover`
+    /// abort the open and are rethrown.
     public static func open(
         _ configuration: LogConfiguration,
         fileSystem: any FileSystem = PosixFileSystem(),
@@ -90,6 +99,7 @@ public final class WriteAheadLog: @unchecked Sendable {
         var recovery = LogRecovery(configuration: configuration, fileSystem: fileSystem)
         let recovered = try recovery.run(recover)
         let log = WriteAheadLog(configuration: configuration, fileSystem: fileSystem, recovered: recovered)
+        log.spareSegment.prepare()
         log.startWriter()
         return log
     }
@@ -120,7 +130,9 @@ public final class WriteAheadLog: @unchecked Sendable {
         self.mutex.withLock {
             var metrics = self.counters
             metrics.segmentCount = self.segments.count
-            metrics.diskBytes = self.segments.reduce(0) { $0 + $1.bytes } + self.snapshots.reduce(0) { $0 + $1.bytes }
+            metrics.diskBytes = self.segments.reduce(0) { $0 + $1.fileBytes }
+                + self.snapshots.reduce(0) { $0 + $1.bytes } + self.spareSegment.diskBytes
+            metrics.sparePreparationFailures = self.spareSegment.failureCount
             return metrics
         }
     }
@@ -250,6 +262,7 @@ public final class WriteAheadLog: @unchecked Sendable {
         if let handle {
             self.fileSystem.close(handle)
         }
+        self.spareSegment.close()
     }
 
     // MARK: Writer thread
@@ -311,6 +324,9 @@ public final class WriteAheadLog: @unchecked Sendable {
                 self.counters.fsyncs = self.writerFsyncs
                 self.counters.fsyncSecondsTotal = self.writerFsyncSeconds
                 self.segments[self.segments.count - 1].bytes = self.activeBytes
+                self.segments[self.segments.count - 1].fileBytes = max(
+                    self.segments[self.segments.count - 1].fileBytes, self.activeBytes
+                )
                 if self.progressWaiters > 0 {
                     self.progress.broadcast()
                 }
@@ -366,35 +382,90 @@ public final class WriteAheadLog: @unchecked Sendable {
     /// Starts a new segment at `firstIndex`. The old segment is synced first in every mode, and the new one's header
     /// and directory entry before any record goes into it: so if a later segment exists, every earlier one is
     /// complete on disk, and a torn record can only be at the end of the last segment.
+    ///
+    /// The new segment is the prepared spare when one is ready; otherwise it is created here, preallocated if the
+    /// disk allows (never waiting for a spare in preparation). Then the next spare is requested.
     private func roll(firstIndex: UInt64) throws {
         if let old = self.active {
             try self.timedSync(old)
             self.fileSystem.close(old)
             self.active = nil
         }
-        let segment = try Self.createSegment(
-            firstIndex: firstIndex,
-            directory: self.configuration.directory,
-            fileSystem: self.fileSystem
-        )
+        let directory = self.configuration.directory
+        let segment: (handle: FileSystemHandle, info: SegmentInfo)
+        var usedSpare = false
+        switch self.spareSegment.take() {
+        case .ready(let sparePath):
+            segment = try Self.activateSpare(at: sparePath, firstIndex: firstIndex, directory: directory,
+                                             fileSystem: self.fileSystem)
+            usedSpare = true
+        case .notReady:
+            segment = try Self.createSegment(firstIndex: firstIndex, directory: directory, fileSystem: self.fileSystem,
+                                             preallocateBytes: self.configuration.segmentBytes, zeroFill: false,
+                                             logger: self.logger)
+        case .failed(let error):
+            self.logger.warning(
+                "no spare log segment (its preparation failed); creating the next segment in place",
+                metadata: ["firstIndex": "\(firstIndex)", "error": "\(error)"]
+            )
+            segment = try Self.createSegment(firstIndex: firstIndex, directory: directory, fileSystem: self.fileSystem,
+                                             preallocateBytes: self.configuration.segmentBytes, zeroFill: false,
+                                             logger: self.logger)
+        }
         self.writerFsyncs += 1
         self.active = segment.handle
         self.activeBytes = segment.info.bytes
         self.mutex.withLock {
             self.segments.append(segment.info)
+            if !usedSpare {
+                self.counters.rollsWithoutSpare += 1
+            }
         }
+        self.spareSegment.prepare()
     }
 
+    /// Creates segment `firstIndex`: header, then `preallocateBytes` allocated with `FileSystem.allocate`, then
+    /// (if `zeroFill`) written with zeros, then file and directory synced.
+    ///
+    /// Zero-filled blocks make the fastest fdatasyncs (ADR 0003: ~0.11 ms against ~0.2 ms for allocated-only blocks
+    /// and ~0.25 ms for a growing file, measured) but take ~50 ms per 64 MiB to prepare: `open` zero-fills the first
+    /// segment, a roll that finds no ready spare only allocates (instant) so the batch waiting on it is not delayed.
+    /// If the allocation fails (a full disk) the segment is still created and grows with its records, with a warning:
+    /// a write that needs no new space still succeeds, and refusing writes over a missing optimisation would be worse.
     static func createSegment(
         firstIndex: UInt64,
         directory: String,
-        fileSystem: any FileSystem
+        fileSystem: any FileSystem,
+        preallocateBytes: Int,
+        zeroFill: Bool,
+        logger: Logger
     ) throws -> (handle: FileSystemHandle, info: SegmentInfo) {
         let path = directory + "/" + SegmentFormat.fileName(firstIndex: firstIndex)
         let handle = try fileSystem.openFile(atPath: path, mode: .create)
+        var fileBytes = SegmentFormat.headerBytes
         do {
+            // The header goes first: a crash that keeps the allocation but not the header leaves an all-zero file,
+            // which recovery removes as a segment that never held a record.
             let header = SegmentFormat.header(firstIndex: firstIndex)
             try header.withUnsafeBytes { try fileSystem.write(handle, $0, at: 0) }
+            if preallocateBytes > SegmentFormat.headerBytes {
+                do {
+                    try fileSystem.allocate(handle, offset: 0, length: preallocateBytes)
+                    fileBytes = preallocateBytes
+                    var offset = SegmentFormat.headerBytes
+                    while zeroFill && offset < preallocateBytes {
+                        let count = min(ZeroBytes.bufferBytes, preallocateBytes - offset)
+                        try fileSystem.write(handle, ZeroBytes.prefix(count), at: offset)
+                        offset += count
+                    }
+                } catch {
+                    fileBytes = (try? fileSystem.size(of: handle)) ?? SegmentFormat.headerBytes
+                    logger.warning(
+                        "could not preallocate log segment; it grows as records are appended (slower fsyncs)",
+                        metadata: ["path": "\(path)", "error": "\(error)"]
+                    )
+                }
+            }
             do {
                 try fileSystem.synchronize(handle)
                 try fileSystem.synchronizeDirectory(atPath: directory)
@@ -405,7 +476,42 @@ public final class WriteAheadLog: @unchecked Sendable {
             fileSystem.close(handle)
             throw error
         }
-        return (handle, SegmentInfo(firstIndex: firstIndex, path: path, bytes: SegmentFormat.headerBytes))
+        return (handle, SegmentInfo(firstIndex: firstIndex, path: path, bytes: SegmentFormat.headerBytes,
+                                    fileBytes: fileBytes))
+    }
+
+    /// Turns the prepared spare into segment `firstIndex`: header written and synced, then renamed to the segment's
+    /// name and the directory synced, all before any record goes in. A crash before the rename leaves a spare with a
+    /// header, which is reused (the header is rewritten); after it, a segment with a header and zeros.
+    static func activateSpare(
+        at sparePath: String,
+        firstIndex: UInt64,
+        directory: String,
+        fileSystem: any FileSystem
+    ) throws -> (handle: FileSystemHandle, info: SegmentInfo) {
+        let path = directory + "/" + SegmentFormat.fileName(firstIndex: firstIndex)
+        let handle = try fileSystem.openFile(atPath: sparePath, mode: .readWrite)
+        do {
+            let fileBytes = try fileSystem.size(of: handle)
+            let header = SegmentFormat.header(firstIndex: firstIndex)
+            try header.withUnsafeBytes { try fileSystem.write(handle, $0, at: 0) }
+            do {
+                try fileSystem.synchronize(handle)
+            } catch {
+                throw LogError.wrapping(error, "sync new segment").asFsyncFailure()
+            }
+            try fileSystem.rename(atPath: sparePath, toPath: path)
+            do {
+                try fileSystem.synchronizeDirectory(atPath: directory)
+            } catch {
+                throw LogError.wrapping(error, "sync new segment").asFsyncFailure()
+            }
+            return (handle, SegmentInfo(firstIndex: firstIndex, path: path, bytes: SegmentFormat.headerBytes,
+                                        fileBytes: fileBytes))
+        } catch {
+            fileSystem.close(handle)
+            throw error
+        }
     }
 
     /// The log is failed: complete the unfinished batch and everything queued with `error`, then report it once.

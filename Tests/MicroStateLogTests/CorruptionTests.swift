@@ -6,7 +6,8 @@ struct CorruptionTests {
     static let sizes = [0, 1, 5, 20, 3, 10, 7, 2]
     static let segmentBytes = 32 + 4 * 16 + 30  // about four small records per segment: two or more segments
 
-    /// Writes a closed log; returns the file system, segment paths, and each record's (path, offset, size).
+    /// Writes a closed log; returns the file system, segment paths, and each record's (path, offset, size). Segments
+    /// are preallocated, so each ends in zeros after its last record.
     static func writeLog() throws -> (SimulatedFileSystem, [String], [(path: String, offset: Int, bytes: Int)]) {
         let fileSystem = SimulatedFileSystem()
         let (log, _) = try openLog(simulatedConfiguration(segmentBytes: Self.segmentBytes), fileSystem)
@@ -19,23 +20,29 @@ struct CorruptionTests {
         var next = 0
         for path in segments {
             var offset = 32
-            let count = fileSystem.contents(atPath: path)!.count
-            while offset < count {
+            let contents = fileSystem.contents(atPath: path)!
+            #expect(contents.count == Self.segmentBytes, "segments are created at full size")
+            // The records of a segment are those that fit; the rest of the file is zeros.
+            while next < Self.sizes.count && offset + 16 + Self.sizes[next] <= contents.count
+                && contents[offset..<(offset + 16)].contains(where: { $0 != 0 })
+            {
                 let bytes = 16 + Self.sizes[next]
                 records.append((path, offset, bytes))
                 offset += bytes
                 next += 1
             }
+            #expect(contents[offset...].allSatisfy { $0 == 0 }, "zero remainder of \(path)")
         }
         #expect(next == Self.sizes.count)
         return (fileSystem, segments, records)
     }
 
-    @Test("Every single-bit flip in every segment is detected as corruption or, in the last record, as a torn tail")
+    @Test("Every single-bit flip in every segment is detected as corruption or, at the tail, zeroed as a torn tail")
     func everyBitFlip() throws {
         let (original, segments, records) = try Self.writeLog()
         #expect(segments.count >= 2, "\(segments)")
         let lastRecord = records.last!
+        let lastEnd = lastRecord.offset + lastRecord.bytes
         var flips = 0
         for path in segments {
             let bytes = original.contents(atPath: path)!
@@ -50,19 +57,28 @@ struct CorruptionTests {
                     let containing = records.first { $0.path == path && byte >= $0.offset && byte < $0.offset + $0.bytes }
                     let inLastRecord = containing.map { $0.path == lastRecord.path && $0.offset == lastRecord.offset }
                         ?? false
+                    // A flip in the zero remainder after the last record is garbage at the tail: zeroed, no loss.
+                    let inLastZeros = path == lastRecord.path && byte >= lastEnd
+                    // In an earlier segment's remainder it is corruption at that segment's end of records.
+                    let segmentEnd = records.filter { $0.path == path }.map { $0.offset + $0.bytes }.max() ?? 32
+                    let expectedOffset = containing?.offset ?? (byte < 32 ? 0 : segmentEnd)
                     do {
                         let (log, recovered) = try openLog(simulatedConfiguration(segmentBytes: Self.segmentBytes),
                                                            fileSystem)
                         log.close()
-                        #expect(inLastRecord, "undetected — \(label)")
-                        #expect(recovered.records.map(\.index) == Array(1...UInt64(Self.sizes.count - 1)),
+                        #expect(inLastRecord || inLastZeros, "undetected — \(label)")
+                        let kept = inLastRecord ? Self.sizes.count - 1 : Self.sizes.count
+                        #expect(recovered.records.map(\.index) == Array(1...UInt64(kept)),
                                 "torn tail must drop only the last record — \(label)")
-                        #expect(fileSystem.contents(atPath: path)!.count == lastRecord.offset, "truncated — \(label)")
+                        let after = fileSystem.contents(atPath: path)!
+                        #expect(after.count == bytes.count, "the preallocated size is kept — \(label)")
+                        let zeroedFrom = inLastRecord ? lastRecord.offset : lastEnd
+                        #expect(after[zeroedFrom...].allSatisfy { $0 == 0 }, "torn tail zeroed — \(label)")
                     } catch let error as LogError {
-                        #expect(!inLastRecord, "the last record should be a torn tail — \(label): \(error)")
+                        #expect(!inLastRecord && !inLastZeros, "should be a torn tail — \(label): \(error)")
                         #expect(error.code == .corrupt, "\(label): \(error)")
                         #expect(error.path == path, "\(label): \(error)")
-                        #expect(error.offset == (containing?.offset ?? 0), "\(label): \(error)")
+                        #expect(error.offset == expectedOffset, "\(label): \(error)")
                         #expect(error.message.contains(path), "\(label): \(error)")
                     }
                 }
@@ -115,7 +131,10 @@ struct CorruptionTests {
     @Test("A header-less last segment is a crash during creation and is removed")
     func headerlessLastSegment() throws {
         let (fileSystem, _, _) = try Self.writeLog()
-        for contents in [[], [UInt8](repeating: 0, count: 10), [UInt8](repeating: 0, count: 32)] {
+        // Empty, a partial or zeroed header, and a whole preallocated segment whose header never reached the disk.
+        let cases = [[], [UInt8](repeating: 0, count: 10), [UInt8](repeating: 0, count: 32),
+                     [UInt8](repeating: 0, count: Self.segmentBytes)]
+        for contents in cases {
             let copy = fileSystem.copy()
             copy.setContents(contents, atPath: "/data/00000000000000000099.wal")
             let (log, recovered) = try openLog(simulatedConfiguration(segmentBytes: Self.segmentBytes), copy)

@@ -100,9 +100,12 @@ func openLog(
     return (log, recovered)
 }
 
-func simulatedConfiguration(_ durability: Durability = .fsync, segmentBytes: Int = 64 << 20) -> LogConfiguration {
+/// A log in `/data` with small segments (the simulated file system holds whole preallocated segments in memory) and
+/// spare segments prepared inline, so every run performs the same file-system operations in the same order.
+func simulatedConfiguration(_ durability: Durability = .fsync, segmentBytes: Int = 64 << 10) -> LogConfiguration {
     var configuration = LogConfiguration(directory: "/data", durability: durability)
     configuration.segmentBytes = segmentBytes
+    configuration.segmentPreparation = .inline
     configuration.recoveryChunkBytes = 4096
     return configuration
 }
