@@ -211,6 +211,10 @@ struct NodeTests {
                 #expect(error.code == .unavailable)
             }
         }
+        // The fatal handler runs on the log's thread right after it fails the batch: give it a moment.
+        for _ in 0..<100 where fatal.messages.isEmpty {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         #expect(fatal.messages.count == 1)
         #expect(try await running.get("before").found)
         #expect(try await running.get("during").found == false)
