@@ -104,6 +104,16 @@ def stream(request, context):
     note_peer(context)
     spec = json.loads(request.decode())
     size = max(spec["size"], 4)
+    finished = []
+
+    def on_termination():
+        # grpcio runs this when the RPC ends for any reason; after a client reset it need not resume the
+        # generator at all, so the checks inside the loop below cannot be relied on to see the cancellation.
+        if not finished:
+            with lock:
+                cancelled["stream"] = True
+
+    context.add_callback(on_termination)
     for index in range(spec["count"]):
         if not context.is_active():
             with lock:
@@ -114,6 +124,7 @@ def stream(request, context):
             progress["stream"] = index + 1
         if spec.get("sleep"):
             time.sleep(spec["sleep"])
+    finished.append(True)
     with lock:
         cancelled["stream"] = not context.is_active()
 
