@@ -87,8 +87,8 @@ class Node:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=30)
 
-    def terminate(self, timeout=30):
-        self.proc.send_signal(signal.SIGTERM)
+    def terminate(self, timeout=30, sig=signal.SIGTERM):
+        self.proc.send_signal(sig)
         return self.proc.wait(timeout=timeout)
 
     def stop(self):

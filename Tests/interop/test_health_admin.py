@@ -1,4 +1,5 @@
 """grpc.health.v1 through grpcio's own health package, the admin HTTP port, and graceful shutdown."""
+import signal
 import threading
 import time
 import urllib.request
@@ -59,7 +60,8 @@ def test_metrics_parse_as_prometheus_text(node, kv):
     assert "microstatedb_store_keys" in families
 
 
-def test_sigterm_drains_health_goes_not_serving_and_exits_zero(data_dir):
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_stop_signal_drains_health_goes_not_serving_and_exits_zero(data_dir, stop_signal):
     node = Node(data_dir).start()
     try:
         with node.channel() as ch:
@@ -86,7 +88,7 @@ def test_sigterm_drains_health_goes_not_serving_and_exits_zero(data_dir):
             for reader in readers:
                 reader.start()
             started = time.monotonic()
-            assert node.terminate(timeout=30) == 0
+            assert node.terminate(timeout=30, sig=stop_signal) == 0
             # Open streams are ended at once, not waited on for the grace period (10 s).
             assert time.monotonic() - started < 5
             for reader in readers:
