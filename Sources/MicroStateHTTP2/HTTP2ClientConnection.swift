@@ -109,18 +109,26 @@ public final class HTTP2ClientConnection: Sendable {
         connectTimeout: TimeAmount
     ) -> EventLoopFuture<HTTP2ClientConnection> {
         let accepting = ManagedAtomic(true)
+        // The handler is kept from the initializer rather than looked up in the pipeline once connected: a peer
+        // that answers and hangs up at once (an HTTP/1.1 server) may already have closed the channel and emptied
+        // its pipeline, and the lookup would fail with a confusing `ChannelPipelineError.notFound`. Kept, the
+        // connection is returned closed and its streams fail with `.connectionFailed`.
+        let created = NIOLoopBoundBox.makeEmptyBox(valueType: HTTP2ClientConnectionHandler.self, eventLoop: eventLoop)
         return ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let handler = HTTP2ClientConnectionHandler(configuration: configuration, accepting: accepting)
+                    created.value = handler
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
             .connect(host: host, port: port)
             .flatMapThrowing { channel in
-                let handler = try channel.pipeline.syncOperations.handler(type: HTTP2ClientConnectionHandler.self)
+                guard let handler = created.value else {
+                    throw ChannelError.ioOnClosedChannel
+                }
                 return HTTP2ClientConnection(
                     channel: channel,
                     handler: NIOLoopBound(handler, eventLoop: channel.eventLoop),
