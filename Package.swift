@@ -64,7 +64,13 @@ let package = Package(
         // HTTP/2 transport over nghttp2 + NIO. The only Swift module importing nghttp2.
         .target(name: "MicroStateHTTP2", dependencies: ["CNGHTTP2", logging, atomics] + nio, swiftSettings: hotPath),
         // gRPC protocol: framing, status, metadata, deadlines, router, server and client. No HTTP/2 here.
-        .target(name: "MicroStateRPC", dependencies: ["MicroStateHTTP2", logging, atomics] + nio, swiftSettings: hotPath),
+        .target(
+            name: "MicroStateRPC",
+            dependencies: [
+                "MicroStateHTTP2", logging, atomics, .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ] + nio,
+            swiftSettings: hotPath
+        ),
 
         // Thin service adapters: KV and Health.
         .target(

@@ -10,6 +10,8 @@ final class RPCServerConnection: HTTP2ServerConnectionDelegate {
     let counters: RPCServerCounters
     let eventLoop: any EventLoop
     let remoteAddress: SocketAddress?
+    /// Unary results completed on other threads, on their way to this loop.
+    let completions: ServerCompletionInbox
 
     init(configuration: RPCServerConfiguration, router: RPCRouter, counters: RPCServerCounters, eventLoop: any EventLoop, remoteAddress: SocketAddress?) {
         self.configuration = configuration
@@ -17,6 +19,7 @@ final class RPCServerConnection: HTTP2ServerConnectionDelegate {
         self.counters = counters
         self.eventLoop = eventLoop
         self.remoteAddress = remoteAddress
+        self.completions = ServerCompletionInbox(eventLoop: eventLoop)
     }
 
     private static let methodNotAllowed: [HTTP2Header] = [
