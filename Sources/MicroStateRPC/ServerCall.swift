@@ -38,6 +38,18 @@ final class ServerCall: HTTP2ServerStreamDelegate, @unchecked Sendable {
     func http2StreamReceivedData(_ bytes: UnsafeRawBufferPointer) {
         guard !self.machine.isClosed else { return }
         self.deframer.append(contentsOf: bytes)
+        self.deframe()
+    }
+
+    /// The usual path: a slice of the connection's read buffer, adopted by the deframer without a copy when
+    /// nothing is pending (a unary request is almost always one DATA frame).
+    func http2StreamReceivedData(buffer: ByteBuffer) {
+        guard !self.machine.isClosed else { return }
+        self.deframer.append(buffer)
+        self.deframe()
+    }
+
+    private func deframe() {
         do {
             while !self.machine.isClosed, let message = try self.deframer.next() {
                 self.perform(self.machine.receivedMessage(message))
