@@ -51,6 +51,10 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
     /// hashing; lookups go through nghttp2's stream user data.
     private var firstStream: HTTP2ServerStream?
     private var streamCount = 0
+    /// The stream last opened or looked up. A request's HEADERS, DATA and END_STREAM arrive back to back, so most
+    /// lookups hit it instead of nghttp2's stream map (a hash probe, ~3% of a Get profile). Only ever an open
+    /// stream (the list holds it): `streamClosed` and `tearDown` clear it.
+    private unowned(unsafe) var cachedStream: HTTP2ServerStream?
     /// The stream whose request header block is being received (header blocks never interleave, RFC 9113 §4.3).
     private unowned(unsafe) var headerStream: HTTP2ServerStream?
     private var state = LifecycleState.open
@@ -310,6 +314,8 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
     /// The channel is gone: every open stream is closed with CANCEL, timers stop, the delegate is released.
     private func tearDown() {
         self.state = .closed
+        self.cachedStream = nil
+        self.headerStream = nil
         self.handshakeTimer?.cancel()
         self.idleTimer?.cancel()
         self.graceTimer?.cancel()
@@ -465,6 +471,7 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
         self.firstStream = stream
         self.streamCount += 1
         self.headerStream = stream
+        self.cachedStream = stream
         nghttp2_session_set_stream_user_data(session, streamID, Unmanaged.passUnretained(stream).toOpaque())
         self.idleSince = nil
     }
@@ -634,6 +641,9 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
         if self.headerStream === stream {
             self.headerStream = nil
         }
+        if self.cachedStream === stream {
+            self.cachedStream = nil
+        }
         stream.closed(errorCode: errorCode)
         if self.streamCount == 0 {
             switch self.state {
@@ -689,10 +699,15 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
 
     @inline(__always)
     private func stream(_ id: Int32) -> HTTP2ServerStream? {
+        if let cached = self.cachedStream, cached.id == id {
+            return cached
+        }
         guard let session = self.session, let pointer = nghttp2_session_get_stream_user_data(session, id) else {
             return nil
         }
-        return Unmanaged<HTTP2ServerStream>.fromOpaque(pointer).takeUnretainedValue()
+        let stream = Unmanaged<HTTP2ServerStream>.fromOpaque(pointer).takeUnretainedValue()
+        self.cachedStream = stream
+        return stream
     }
 
     // MARK: - Session creation
