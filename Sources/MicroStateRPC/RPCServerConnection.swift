@@ -74,11 +74,10 @@ final class RPCServerConnection: HTTP2ServerConnectionDelegate {
             return nil
         }
         self.counters.callsStarted.wrappingIncrement(ordering: .relaxed)
-        let context = ServerContext(
-            path: head.path, metadata: metadata, deadline: deadline, eventLoop: self.eventLoop,
-            remoteAddress: self.remoteAddress
+        return ServerCall(
+            stream: stream, connection: self, method: method, path: head.path, metadata: metadata, deadline: deadline,
+            started: started
         )
-        return ServerCall(stream: stream, connection: self, method: method, context: context, started: started)
     }
 
     /// Trailers-Only error before any handler (counted as a started and finished call).
