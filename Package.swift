@@ -51,19 +51,26 @@ let package = Package(
         ),
 
         // Wire mapping: Swift value types <-> protobuf-c. The only Swift module importing Generated/.
-        .target(name: "MicroStateWire", dependencies: ["MicroStateProtos", "CProtobufC"]),
+        .target(name: "MicroStateWire", dependencies: ["MicroStateProtos", "CProtobufC"], swiftSettings: hotPath),
 
         // Engine: durable log (segments, CRC32C, group commit, snapshots) and the MVCC store on top.
         .target(name: "MicroStateLog", dependencies: [atomics, logging]),
         .target(
             name: "MicroStateStore",
-            dependencies: ["MicroStateLog", atomics, .product(name: "DequeModule", package: "swift-collections")]
+            dependencies: ["MicroStateLog", atomics, .product(name: "DequeModule", package: "swift-collections")],
+            swiftSettings: hotPath
         ),
 
         // HTTP/2 transport over nghttp2 + NIO. The only Swift module importing nghttp2.
         .target(name: "MicroStateHTTP2", dependencies: ["CNGHTTP2", logging, atomics] + nio, swiftSettings: hotPath),
         // gRPC protocol: framing, status, metadata, deadlines, router, server and client. No HTTP/2 here.
-        .target(name: "MicroStateRPC", dependencies: ["MicroStateHTTP2", logging, atomics] + nio, swiftSettings: hotPath),
+        .target(
+            name: "MicroStateRPC",
+            dependencies: [
+                "MicroStateHTTP2", logging, atomics, .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ] + nio,
+            swiftSettings: hotPath
+        ),
 
         // Thin service adapters: KV and Health.
         .target(

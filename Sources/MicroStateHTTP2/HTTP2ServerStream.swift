@@ -64,6 +64,9 @@ public final class HTTP2ServerStream {
     public func writeData(_ body: (inout ByteBuffer) -> Void) {
         guard !self.isClosed, self.responseStarted, !self.endRequested else { return }
         if self.outbound.readableBytes == 0 {
+            if self.outbound.capacity == 0, let spare = self.connection.takeSpareOutbound() {
+                self.outbound = spare
+            }
             self.outbound.clear()
         }
         body(&self.outbound)
@@ -89,7 +92,9 @@ public final class HTTP2ServerStream {
     func closed(errorCode: UInt32) {
         guard !self.isClosed else { return }
         self.isClosed = true
+        let outbound = self.outbound
         self.outbound = ByteBuffer()
+        self.connection.recycleOutbound(outbound)
         let delegate = self.delegate
         self.delegate = nil
         delegate?.http2StreamClosed(errorCode: errorCode)

@@ -39,6 +39,10 @@ public protocol HTTP2ServerConnectionDelegate: AnyObject {
 public protocol HTTP2ServerStreamDelegate: AnyObject {
     /// Request body bytes (one DATA frame's payload; valid only during the call).
     func http2StreamReceivedData(_ bytes: UnsafeRawBufferPointer)
+    /// Request body bytes as a slice of the connection's read buffer: kept without a copy or an allocation, at
+    /// the price of keeping that read buffer alive while held. The default implementation forwards to
+    /// `http2StreamReceivedData(_: UnsafeRawBufferPointer)`.
+    func http2StreamReceivedData(buffer: ByteBuffer)
     /// The client ended its side of the stream (END_STREAM).
     func http2StreamReceivedEnd()
     /// The stream is gone: `errorCode` 0 after both sides ended normally, otherwise the RST_STREAM code
@@ -47,6 +51,12 @@ public protocol HTTP2ServerStreamDelegate: AnyObject {
     /// nghttp2 took `bytesTaken` queued response bytes for sending (flow control allowed it); `queuedBytes`
     /// remain. Called from inside nghttp2's output loop: do not submit anything synchronously here.
     func http2StreamDidDrain(bytesTaken: Int, queuedBytes: Int)
+}
+
+extension HTTP2ServerStreamDelegate {
+    public func http2StreamReceivedData(buffer: ByteBuffer) {
+        buffer.withUnsafeReadableBytes { self.http2StreamReceivedData($0) }
+    }
 }
 
 /// HTTP/2 error codes (RFC 9113 §7) used with RST_STREAM and GOAWAY.

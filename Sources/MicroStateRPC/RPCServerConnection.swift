@@ -10,6 +10,8 @@ final class RPCServerConnection: HTTP2ServerConnectionDelegate {
     let counters: RPCServerCounters
     let eventLoop: any EventLoop
     let remoteAddress: SocketAddress?
+    /// Unary results completed on other threads, on their way to this loop.
+    let completions: ServerCompletionInbox
 
     init(configuration: RPCServerConfiguration, router: RPCRouter, counters: RPCServerCounters, eventLoop: any EventLoop, remoteAddress: SocketAddress?) {
         self.configuration = configuration
@@ -17,6 +19,7 @@ final class RPCServerConnection: HTTP2ServerConnectionDelegate {
         self.counters = counters
         self.eventLoop = eventLoop
         self.remoteAddress = remoteAddress
+        self.completions = ServerCompletionInbox(eventLoop: eventLoop)
     }
 
     private static let methodNotAllowed: [HTTP2Header] = [
@@ -71,11 +74,10 @@ final class RPCServerConnection: HTTP2ServerConnectionDelegate {
             return nil
         }
         self.counters.callsStarted.wrappingIncrement(ordering: .relaxed)
-        let context = ServerContext(
-            path: head.path, metadata: metadata, deadline: deadline, eventLoop: self.eventLoop,
-            remoteAddress: self.remoteAddress
+        return ServerCall(
+            stream: stream, connection: self, method: method, path: head.path, metadata: metadata, deadline: deadline,
+            started: started
         )
-        return ServerCall(stream: stream, connection: self, method: method, context: context, started: started)
     }
 
     /// Trailers-Only error before any handler (counted as a started and finished call).

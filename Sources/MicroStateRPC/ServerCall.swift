@@ -6,38 +6,65 @@ import NIOCore
 ///
 /// Loop-bound except where noted; `@unchecked Sendable` so `UnaryResponder` and `ServerStreamWriter` can carry
 /// it to other threads, where they only touch the context's atomic flags and hop back with `execute`.
-final class ServerCall: HTTP2ServerStreamDelegate, @unchecked Sendable {
+///
+/// It is its own `ServerContext` (a subclass): the handler's view of the call and the call itself are one
+/// allocation.
+final class ServerCall: ServerContext, HTTP2ServerStreamDelegate {
     let stream: HTTP2ServerStream
     let connection: RPCServerConnection
     let method: RPCRouter.Method
-    let context: ServerContext
-    let eventLoop: any EventLoop
     var machine = ServerCallStateMachine()
     private var deframer: GRPCMessageDeframer
     private let started: NIODeadline
     private var deadlineTimer: Scheduled<Void>?
     private var writer: ServerStreamWriter?
 
-    init(stream: HTTP2ServerStream, connection: RPCServerConnection, method: RPCRouter.Method, context: ServerContext, started: NIODeadline) {
+    init(
+        stream: HTTP2ServerStream,
+        connection: RPCServerConnection,
+        method: RPCRouter.Method,
+        path: String,
+        metadata: Metadata,
+        deadline: NIODeadline?,
+        started: NIODeadline
+    ) {
         self.stream = stream
         self.connection = connection
         self.method = method
-        self.context = context
-        self.eventLoop = context.eventLoop
         self.deframer = GRPCMessageDeframer(maxMessageBytes: connection.configuration.maxReceiveMessageBytes)
         self.started = started
-        if let deadline = context.deadline {
+        super.init(
+            path: path, metadata: metadata, deadline: deadline, eventLoop: connection.eventLoop,
+            remoteAddress: connection.remoteAddress
+        )
+        if let deadline {
             self.deadlineTimer = self.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
                 self.perform(self.machine.deadlineExceeded())
             }
         }
     }
 
+    /// The handler's view of this call.
+    @inline(__always)
+    var context: ServerContext { self }
+
     // MARK: - Request parts from HTTP/2
 
     func http2StreamReceivedData(_ bytes: UnsafeRawBufferPointer) {
         guard !self.machine.isClosed else { return }
         self.deframer.append(contentsOf: bytes)
+        self.deframe()
+    }
+
+    /// The usual path: a slice of the connection's read buffer, adopted by the deframer without a copy when
+    /// nothing is pending (a unary request is almost always one DATA frame).
+    func http2StreamReceivedData(buffer: ByteBuffer) {
+        guard !self.machine.isClosed else { return }
+        self.deframer.append(buffer)
+        self.deframe()
+    }
+
+    private func deframe() {
         do {
             while !self.machine.isClosed, let message = try self.deframer.next() {
                 self.perform(self.machine.receivedMessage(message))

@@ -4,7 +4,10 @@ import NIOCore
 /// What a handler knows about its call. One per call.
 ///
 /// `isCancelled` and `onCancel` may be used from any thread; everything else is immutable.
-public final class ServerContext: @unchecked Sendable {
+///
+/// Not `final` only so the module's `ServerCall` can be one (one allocation per call instead of two); it is not
+/// `open`, so no other module can subclass it.
+public class ServerContext: @unchecked Sendable {
     /// The method path, e.g. `/microstate.v1.KV/Put`.
     public let path: String
     /// Request metadata: the non-reserved headers.

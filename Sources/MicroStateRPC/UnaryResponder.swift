@@ -1,6 +1,6 @@
-/// Completes a unary call. Thread-safe: from another thread it hops to the connection's event loop (the store's
-/// fsync thread completes Puts); the first of `succeed`/`fail` wins and later calls are ignored, as are calls
-/// after the call was cancelled.
+/// Completes a unary call. Thread-safe: from another thread it hops to the connection's event loop through the
+/// connection's `ServerCompletionInbox` (the store's fsync thread completes Puts a group commit at a time); the
+/// first of `succeed`/`fail` wins and later calls are ignored, as are calls after the call was cancelled.
 public struct UnaryResponder: Sendable {
     let call: ServerCall
 
@@ -11,8 +11,7 @@ public struct UnaryResponder: Sendable {
         if self.call.eventLoop.inEventLoop {
             self.call.completeUnary(.success(message))
         } else {
-            let call = self.call
-            self.call.eventLoop.execute { call.completeUnary(.success(message)) }
+            self.call.connection.completions.enqueue(self.call, .success(message))
         }
     }
 
@@ -22,8 +21,7 @@ public struct UnaryResponder: Sendable {
         if self.call.eventLoop.inEventLoop {
             self.call.completeUnary(.failure(error))
         } else {
-            let call = self.call
-            self.call.eventLoop.execute { call.completeUnary(.failure(error)) }
+            self.call.connection.completions.enqueue(self.call, .failure(error))
         }
     }
 }

@@ -79,7 +79,12 @@ public final class KVStore: @unchecked Sendable {
     // Guarded by `lock`.
     var tree = BTree()
     var revision: Int64 = 0
-    var durable: Int64 = 0
+    var durable: Int64 = 0 {
+        didSet { self.durableMirror.store(self.durable, ordering: .releasing) }
+    }
+    /// `durable`, readable without the lock: every response header reads it, and a second lock round trip per
+    /// call (contended with the log's thread completing writes) cost more than the read it guards.
+    private let durableMirror = ManagedAtomic<Int64>(0)
     var compacted: Int64 = 0
     var liveKeys = 0
     var history = Deque<HistoryEvent>()
@@ -138,9 +143,7 @@ public final class KVStore: @unchecked Sendable {
 
     /// The highest revision whose record and all before it are durable; "latest" reads read here.
     public var durableRevision: Int64 {
-        self.lock.lock()
-        defer { self.unlockAndDrain() }
-        return self.durable
+        self.durableMirror.load(ordering: .acquiring)
     }
 
     /// The oldest revision still readable; reads and watches from before it fail with `compacted`.
