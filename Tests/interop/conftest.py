@@ -46,9 +46,15 @@ SERVING_LINE = re.compile(r"serving grpc on ([\d.]+):(\d+), (?:admin on ([\d.]+)
 class Node:
     """A microstatedb process. start() waits for its 'serving' line; kill()/terminate() stop it."""
 
-    def __init__(self, data_dir, extra_args=()):
+    # Test nodes use 8 MiB log segments: each node preallocates (zero-fills) its segment and a spare, and the
+    # suite starts dozens of nodes. The kill test passes segment_bytes=None to run the production default.
+    TEST_SEGMENT_BYTES = 8 * 1024 * 1024
+
+    def __init__(self, data_dir, extra_args=(), segment_bytes=TEST_SEGMENT_BYTES):
         self.data_dir = data_dir
         self.extra_args = list(extra_args)
+        if segment_bytes is not None:
+            self.extra_args += ["--segment-bytes", str(segment_bytes)]
         self.proc = None
         self.port = None
         self.admin_port = None

@@ -31,7 +31,7 @@ def test_acknowledged_writes_survive_sigkill_mid_stream(data_dir):
     rng = random.Random(20261123)
     all_acked = []
     for round_number in range(ROUNDS):
-        node = Node(data_dir).start()
+        node = Node(data_dir, segment_bytes=None).start()
         try:
             acked, stop = [], threading.Event()
             threads = [
@@ -50,7 +50,7 @@ def test_acknowledged_writes_survive_sigkill_mid_stream(data_dir):
         finally:
             node.stop()
 
-        restarted = Node(data_dir).start()
+        restarted = Node(data_dir, segment_bytes=None).start()
         try:
             with restarted.channel() as ch:
                 kv = kv_pb2_grpc.KVStub(ch)
