@@ -177,13 +177,7 @@ extension KVStore {
             guard !version.isTombstone else {
                 return nil
             }
-            return StoreKeyValue(
-                key: key,
-                value: Blob.value(version.blob),
-                createRevision: version.createRevision,
-                modRevision: version.modRevision,
-                version: version.version
-            )
+            return StoreKeyValue(key: key, version: version)
         }
     }
 

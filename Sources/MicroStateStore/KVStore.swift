@@ -213,13 +213,7 @@ public final class KVStore: @unchecked Sendable {
         if revision == 0 && deadline != 0 && deadline <= self.clock.nowMilliseconds() {
             return nil
         }
-        return StoreKeyValue(
-            key: key,
-            value: Blob.value(version.blob),
-            createRevision: version.createRevision,
-            modRevision: version.modRevision,
-            version: version.version
-        )
+        return StoreKeyValue(key: key, version: version)
     }
 
     /// Keys in `[start, end)` bytewise (empty `end` = unbounded; a non-empty `prefix` replaces both) at

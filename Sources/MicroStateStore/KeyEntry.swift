@@ -100,6 +100,19 @@ struct KeyVersion {
     var isTombstone: Bool { self.version == 0 }
 }
 
+extension StoreKeyValue {
+    /// The public view of one stored (non-tombstone) version of `key`.
+    init(key: [UInt8], version: KeyVersion) {
+        self.init(
+            key: key,
+            value: Blob.value(version.blob),
+            createRevision: version.createRevision,
+            modRevision: version.modRevision,
+            version: version.version
+        )
+    }
+}
+
 /// An older version kept for reads at past revisions, with the TTL deadline it had.
 struct OlderVersion {
     var version: KeyVersion
