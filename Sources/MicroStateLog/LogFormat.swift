@@ -18,11 +18,30 @@
 /// covers the payload first so appenders checksum the payload outside the queue lock and only add the 12 header
 /// bytes once the index is known. The first record of a segment has the index in the file name; each next record
 /// has the previous index + 1.
+/// The 32-byte header segments and snapshots share: magic u64 | version u32 | header bytes u32 (32) | value u64
+/// (a segment's first index, a snapshot's last covered index) | crc u32 = CRC32C(bytes 0..<24) | reserved u32 (0).
+enum FileHeader {
+    static let bytes = 32
+
+    static func encode(magic: UInt64, version: UInt32, value: UInt64) -> [UInt8] {
+        var header = [UInt8](repeating: 0, count: Self.bytes)
+        header.withUnsafeMutableBytes { raw in
+            raw.storeBytes(of: magic.littleEndian, toByteOffset: 0, as: UInt64.self)
+            raw.storeBytes(of: version.littleEndian, toByteOffset: 8, as: UInt32.self)
+            raw.storeBytes(of: UInt32(Self.bytes).littleEndian, toByteOffset: 12, as: UInt32.self)
+            raw.storeBytes(of: value.littleEndian, toByteOffset: 16, as: UInt64.self)
+            let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<24]))
+            raw.storeBytes(of: crc.littleEndian, toByteOffset: 24, as: UInt32.self)
+        }
+        return header
+    }
+}
+
 enum SegmentFormat {
     static let magic: UInt64 = 0x4C41_572D_4244_534D  // "MSDB-WAL" read as little-endian u64
     static let version: UInt32 = 2
     static let readableVersions: ClosedRange<UInt32> = 1...2
-    static let headerBytes = 32
+    static let headerBytes = FileHeader.bytes
     static let fileExtension = ".wal"
     /// The next segment, zero-filled ahead of need and renamed to its `.wal` name when the log rolls into it.
     static let spareFileName = "next-segment.spare"
@@ -30,16 +49,7 @@ enum SegmentFormat {
     static let spareTemporaryFileName = "next-segment.spare.tmp"
 
     static func header(firstIndex: UInt64) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: Self.headerBytes)
-        bytes.withUnsafeMutableBytes { raw in
-            raw.storeBytes(of: Self.magic.littleEndian, toByteOffset: 0, as: UInt64.self)
-            raw.storeBytes(of: Self.version.littleEndian, toByteOffset: 8, as: UInt32.self)
-            raw.storeBytes(of: UInt32(Self.headerBytes).littleEndian, toByteOffset: 12, as: UInt32.self)
-            raw.storeBytes(of: firstIndex.littleEndian, toByteOffset: 16, as: UInt64.self)
-            let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<24]))
-            raw.storeBytes(of: crc.littleEndian, toByteOffset: 24, as: UInt32.self)
-        }
-        return bytes
+        FileHeader.encode(magic: Self.magic, version: Self.version, value: firstIndex)
     }
 
     /// Parses a header; returns the first index, or a reason it is invalid.
@@ -115,7 +125,7 @@ enum RecordFormat {
 enum SnapshotFormat {
     static let magic: UInt64 = 0x5041_4E53_4244_534D  // "MSDBSNAP"
     static let version: UInt32 = 1
-    static let headerBytes = 32
+    static let headerBytes = FileHeader.bytes
     static let frameHeaderBytes = 8
     static let endMarker: UInt32 = 0xFFFF_FFFF
     static let endFrameBytes = 16
@@ -123,16 +133,7 @@ enum SnapshotFormat {
     static let temporaryExtension = ".snap.tmp"
 
     static func header(index: UInt64) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: Self.headerBytes)
-        bytes.withUnsafeMutableBytes { raw in
-            raw.storeBytes(of: Self.magic.littleEndian, toByteOffset: 0, as: UInt64.self)
-            raw.storeBytes(of: Self.version.littleEndian, toByteOffset: 8, as: UInt32.self)
-            raw.storeBytes(of: UInt32(Self.headerBytes).littleEndian, toByteOffset: 12, as: UInt32.self)
-            raw.storeBytes(of: index.littleEndian, toByteOffset: 16, as: UInt64.self)
-            let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<24]))
-            raw.storeBytes(of: crc.littleEndian, toByteOffset: 24, as: UInt32.self)
-        }
-        return bytes
+        FileHeader.encode(magic: Self.magic, version: Self.version, value: index)
     }
 
     static func chunkCRC(_ data: UnsafeRawBufferPointer, payloadOffset: UInt64) -> UInt32 {
