@@ -1568,7 +1568,7 @@ const ProtobufCMessageDescriptor microstate__v1__compare__descriptor =
   (ProtobufCMessageInit) microstate__v1__compare__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor microstate__v1__request_op__field_descriptors[3] =
+static const ProtobufCFieldDescriptor microstate__v1__request_op__field_descriptors[4] =
 {
   {
     "put",
@@ -1606,8 +1606,21 @@ static const ProtobufCFieldDescriptor microstate__v1__request_op__field_descript
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "ack",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Microstate__V1__RequestOp, request_case),
+    offsetof(Microstate__V1__RequestOp, ack),
+    &microstate__v1__ack_request__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned microstate__v1__request_op__field_indices_by_name[] = {
+  3,   /* field[3] = ack */
   1,   /* field[1] = delete */
   2,   /* field[2] = get */
   0,   /* field[0] = put */
@@ -1615,7 +1628,7 @@ static const unsigned microstate__v1__request_op__field_indices_by_name[] = {
 static const ProtobufCIntRange microstate__v1__request_op__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor microstate__v1__request_op__descriptor =
 {
@@ -1625,14 +1638,14 @@ const ProtobufCMessageDescriptor microstate__v1__request_op__descriptor =
   "Microstate__V1__RequestOp",
   "microstate.v1",
   sizeof(Microstate__V1__RequestOp),
-  3,
+  4,
   microstate__v1__request_op__field_descriptors,
   microstate__v1__request_op__field_indices_by_name,
   1,  microstate__v1__request_op__number_ranges,
   (ProtobufCMessageInit) microstate__v1__request_op__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor microstate__v1__response_op__field_descriptors[3] =
+static const ProtobufCFieldDescriptor microstate__v1__response_op__field_descriptors[4] =
 {
   {
     "put",
@@ -1670,8 +1683,21 @@ static const ProtobufCFieldDescriptor microstate__v1__response_op__field_descrip
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "ack",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Microstate__V1__ResponseOp, response_case),
+    offsetof(Microstate__V1__ResponseOp, ack),
+    &microstate__v1__ack_response__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned microstate__v1__response_op__field_indices_by_name[] = {
+  3,   /* field[3] = ack */
   1,   /* field[1] = delete */
   2,   /* field[2] = get */
   0,   /* field[0] = put */
@@ -1679,7 +1705,7 @@ static const unsigned microstate__v1__response_op__field_indices_by_name[] = {
 static const ProtobufCIntRange microstate__v1__response_op__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor microstate__v1__response_op__descriptor =
 {
@@ -1689,7 +1715,7 @@ const ProtobufCMessageDescriptor microstate__v1__response_op__descriptor =
   "Microstate__V1__ResponseOp",
   "microstate.v1",
   sizeof(Microstate__V1__ResponseOp),
-  3,
+  4,
   microstate__v1__response_op__field_descriptors,
   microstate__v1__response_op__field_indices_by_name,
   1,  microstate__v1__response_op__number_ranges,

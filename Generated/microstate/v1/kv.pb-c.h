@@ -15,6 +15,7 @@ PROTOBUF_C__BEGIN_DECLS
 #endif
 
 #include "microstate/v1/common.pb-c.h"
+#include "microstate/v1/events.pb-c.h"
 
 typedef struct Microstate__V1__KeyValue Microstate__V1__KeyValue;
 typedef struct Microstate__V1__PutRequest Microstate__V1__PutRequest;
@@ -252,7 +253,8 @@ typedef enum {
   MICROSTATE__V1__REQUEST_OP__REQUEST__NOT_SET = 0,
   MICROSTATE__V1__REQUEST_OP__REQUEST_PUT = 1,
   MICROSTATE__V1__REQUEST_OP__REQUEST_DELETE = 2,
-  MICROSTATE__V1__REQUEST_OP__REQUEST_GET = 3
+  MICROSTATE__V1__REQUEST_OP__REQUEST_GET = 3,
+  MICROSTATE__V1__REQUEST_OP__REQUEST_ACK = 4
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(MICROSTATE__V1__REQUEST_OP__REQUEST__CASE)
 } Microstate__V1__RequestOp__RequestCase;
 
@@ -264,6 +266,11 @@ struct  Microstate__V1__RequestOp
     Microstate__V1__PutRequest *put;
     Microstate__V1__DeleteRequest *delete_;
     Microstate__V1__GetRequest *get;
+    /*
+     * Moves a consumer group's checkpoint in the same atomic write as the Txn's KV operations; an ack at
+     * or below the checkpoint fails the whole Txn with FAILED_PRECONDITION (exactly-once effects).
+     */
+    Microstate__V1__AckRequest *ack;
   };
 };
 #define MICROSTATE__V1__REQUEST_OP__INIT \
@@ -275,7 +282,8 @@ typedef enum {
   MICROSTATE__V1__RESPONSE_OP__RESPONSE__NOT_SET = 0,
   MICROSTATE__V1__RESPONSE_OP__RESPONSE_PUT = 1,
   MICROSTATE__V1__RESPONSE_OP__RESPONSE_DELETE = 2,
-  MICROSTATE__V1__RESPONSE_OP__RESPONSE_GET = 3
+  MICROSTATE__V1__RESPONSE_OP__RESPONSE_GET = 3,
+  MICROSTATE__V1__RESPONSE_OP__RESPONSE_ACK = 4
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(MICROSTATE__V1__RESPONSE_OP__RESPONSE__CASE)
 } Microstate__V1__ResponseOp__ResponseCase;
 
@@ -287,6 +295,7 @@ struct  Microstate__V1__ResponseOp
     Microstate__V1__PutResponse *put;
     Microstate__V1__DeleteResponse *delete_;
     Microstate__V1__GetResponse *get;
+    Microstate__V1__AckResponse *ack;
   };
 };
 #define MICROSTATE__V1__RESPONSE_OP__INIT \
