@@ -36,7 +36,7 @@ def _generate_stubs():
 
 _generate_stubs()
 sys.path.insert(0, str(STUBS))
-from microstate.v1 import kv_pb2, kv_pb2_grpc, common_pb2  # noqa: E402,F401
+from microstate.v1 import kv_pb2, kv_pb2_grpc, common_pb2, events_pb2, events_pb2_grpc  # noqa: E402,F401
 # Health uses grpcio's own package (the standard proto, compiled by the gRPC project): a client nobody here wrote.
 from grpc_health.v1 import health_pb2, health_pb2_grpc  # noqa: E402,F401
 
@@ -126,6 +126,11 @@ def channel(node):
 @pytest.fixture
 def kv(channel):
     return kv_pb2_grpc.KVStub(channel)
+
+
+@pytest.fixture
+def events(channel):
+    return events_pb2_grpc.EventStreamStub(channel)
 
 
 @pytest.fixture
