@@ -320,6 +320,8 @@ extension RequestOp: ProtobufCMapped {
             try self.init(request: DeleteRequest?(copying: c.delete_).map { .delete($0) })
         case MICROSTATE__V1__REQUEST_OP__REQUEST_GET:
             try self.init(request: GetRequest?(copying: c.get).map { .get($0) })
+        case MICROSTATE__V1__REQUEST_OP__REQUEST_ACK:
+            try self.init(request: AckRequest?(copying: c.ack).map { .ack($0) })
         default:
             self.init(request: nil)
         }
@@ -336,6 +338,9 @@ extension RequestOp: ProtobufCMapped {
         case .get(let get):
             c.request_case = MICROSTATE__V1__REQUEST_OP__REQUEST_GET
             c.get = arena.message(get)
+        case .ack(let ack):
+            c.request_case = MICROSTATE__V1__REQUEST_OP__REQUEST_ACK
+            c.ack = arena.message(ack)
         case nil:
             break
         }
@@ -360,6 +365,8 @@ extension ResponseOp: ProtobufCMapped {
             try self.init(response: DeleteResponse?(copying: c.delete_).map { .delete($0) })
         case MICROSTATE__V1__RESPONSE_OP__RESPONSE_GET:
             try self.init(response: GetResponse?(copying: c.get).map { .get($0) })
+        case MICROSTATE__V1__RESPONSE_OP__RESPONSE_ACK:
+            try self.init(response: AckResponse?(copying: c.ack).map { .ack($0) })
         default:
             self.init(response: nil)
         }
@@ -376,6 +383,9 @@ extension ResponseOp: ProtobufCMapped {
         case .get(let get):
             c.response_case = MICROSTATE__V1__RESPONSE_OP__RESPONSE_GET
             c.get = arena.message(get)
+        case .ack(let ack):
+            c.response_case = MICROSTATE__V1__RESPONSE_OP__RESPONSE_ACK
+            c.ack = arena.message(ack)
         case nil:
             break
         }
