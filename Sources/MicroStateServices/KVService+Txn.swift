@@ -100,6 +100,9 @@ extension KVService {
                 )
             }
             return .get(key: get.key)
+        case .ack:
+            // Consumer-group checkpoints arrive with the EventStream work (docs/adr/0004-event-streams.md).
+            throw RPCError(code: .unimplemented, message: "Txn ack operations are not served yet")
         case nil:
             throw RPCError(code: .invalidArgument, message: "empty RequestOp in Txn (set put, delete or get)")
         }

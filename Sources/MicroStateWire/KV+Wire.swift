@@ -77,8 +77,8 @@ extension PutResponse: ProtobufCMapped {
         microstate__v1__put_response__init(message)
     }
 
-    init(copying c: borrowing Microstate__V1__PutResponse) {
-        self.init(header: ResponseHeader?(copying: c.header), revision: c.revision)
+    init(copying c: borrowing Microstate__V1__PutResponse) throws(WireError) {
+        try self.init(header: ResponseHeader?(copying: c.header), revision: c.revision)
     }
 
     func lower(into c: inout Microstate__V1__PutResponse, arena: inout WireArena) {
@@ -124,8 +124,8 @@ extension GetResponse: ProtobufCMapped {
         microstate__v1__get_response__init(message)
     }
 
-    init(copying c: borrowing Microstate__V1__GetResponse) {
-        self.init(
+    init(copying c: borrowing Microstate__V1__GetResponse) throws(WireError) {
+        try self.init(
             header: ResponseHeader?(copying: c.header),
             found: Bool(cBoolean: c.found),
             kv: KeyValue?(copying: c.kv)
@@ -177,8 +177,12 @@ extension DeleteResponse: ProtobufCMapped {
         microstate__v1__delete_response__init(message)
     }
 
-    init(copying c: borrowing Microstate__V1__DeleteResponse) {
-        self.init(header: ResponseHeader?(copying: c.header), deleted: Bool(cBoolean: c.deleted), revision: c.revision)
+    init(copying c: borrowing Microstate__V1__DeleteResponse) throws(WireError) {
+        try self.init(
+            header: ResponseHeader?(copying: c.header),
+            deleted: Bool(cBoolean: c.deleted),
+            revision: c.revision
+        )
     }
 
     func lower(into c: inout Microstate__V1__DeleteResponse, arena: inout WireArena) {
@@ -233,8 +237,8 @@ extension RangeResponse: ProtobufCMapped {
         microstate__v1__range_response__init(message)
     }
 
-    init(copying c: borrowing Microstate__V1__RangeResponse) {
-        self.init(
+    init(copying c: borrowing Microstate__V1__RangeResponse) throws(WireError) {
+        try self.init(
             header: ResponseHeader?(copying: c.header),
             kvs: [KeyValue](copying: c.kvs, count: c.n_kvs),
             more: Bool(cBoolean: c.more),
@@ -307,15 +311,17 @@ extension RequestOp: ProtobufCMapped {
         microstate__v1__request_op__init(message)
     }
 
-    init(copying c: borrowing Microstate__V1__RequestOp) {
+    init(copying c: borrowing Microstate__V1__RequestOp) throws(WireError) {
         // protobuf-c sets the case only together with a non-NULL submessage; the nil checks are belt and braces.
         switch c.request_case {
         case MICROSTATE__V1__REQUEST_OP__REQUEST_PUT:
-            self.init(request: PutRequest?(copying: c.put).map { .put($0) })
+            try self.init(request: PutRequest?(copying: c.put).map { .put($0) })
         case MICROSTATE__V1__REQUEST_OP__REQUEST_DELETE:
-            self.init(request: DeleteRequest?(copying: c.delete_).map { .delete($0) })
+            try self.init(request: DeleteRequest?(copying: c.delete_).map { .delete($0) })
         case MICROSTATE__V1__REQUEST_OP__REQUEST_GET:
-            self.init(request: GetRequest?(copying: c.get).map { .get($0) })
+            try self.init(request: GetRequest?(copying: c.get).map { .get($0) })
+        case MICROSTATE__V1__REQUEST_OP__REQUEST_ACK:
+            try self.init(request: AckRequest?(copying: c.ack).map { .ack($0) })
         default:
             self.init(request: nil)
         }
@@ -332,6 +338,9 @@ extension RequestOp: ProtobufCMapped {
         case .get(let get):
             c.request_case = MICROSTATE__V1__REQUEST_OP__REQUEST_GET
             c.get = arena.message(get)
+        case .ack(let ack):
+            c.request_case = MICROSTATE__V1__REQUEST_OP__REQUEST_ACK
+            c.ack = arena.message(ack)
         case nil:
             break
         }
@@ -348,14 +357,16 @@ extension ResponseOp: ProtobufCMapped {
         microstate__v1__response_op__init(message)
     }
 
-    init(copying c: borrowing Microstate__V1__ResponseOp) {
+    init(copying c: borrowing Microstate__V1__ResponseOp) throws(WireError) {
         switch c.response_case {
         case MICROSTATE__V1__RESPONSE_OP__RESPONSE_PUT:
-            self.init(response: PutResponse?(copying: c.put).map { .put($0) })
+            try self.init(response: PutResponse?(copying: c.put).map { .put($0) })
         case MICROSTATE__V1__RESPONSE_OP__RESPONSE_DELETE:
-            self.init(response: DeleteResponse?(copying: c.delete_).map { .delete($0) })
+            try self.init(response: DeleteResponse?(copying: c.delete_).map { .delete($0) })
         case MICROSTATE__V1__RESPONSE_OP__RESPONSE_GET:
-            self.init(response: GetResponse?(copying: c.get).map { .get($0) })
+            try self.init(response: GetResponse?(copying: c.get).map { .get($0) })
+        case MICROSTATE__V1__RESPONSE_OP__RESPONSE_ACK:
+            try self.init(response: AckResponse?(copying: c.ack).map { .ack($0) })
         default:
             self.init(response: nil)
         }
@@ -372,6 +383,9 @@ extension ResponseOp: ProtobufCMapped {
         case .get(let get):
             c.response_case = MICROSTATE__V1__RESPONSE_OP__RESPONSE_GET
             c.get = arena.message(get)
+        case .ack(let ack):
+            c.response_case = MICROSTATE__V1__RESPONSE_OP__RESPONSE_ACK
+            c.ack = arena.message(ack)
         case nil:
             break
         }
@@ -388,8 +402,8 @@ extension TxnRequest: ProtobufCMapped {
         microstate__v1__txn_request__init(message)
     }
 
-    init(copying c: borrowing Microstate__V1__TxnRequest) {
-        self.init(
+    init(copying c: borrowing Microstate__V1__TxnRequest) throws(WireError) {
+        try self.init(
             compares: [Compare](copying: c.compares, count: c.n_compares),
             success: [RequestOp](copying: c.success, count: c.n_success),
             failure: [RequestOp](copying: c.failure, count: c.n_failure)
@@ -413,8 +427,8 @@ extension TxnResponse: ProtobufCMapped {
         microstate__v1__txn_response__init(message)
     }
 
-    init(copying c: borrowing Microstate__V1__TxnResponse) {
-        self.init(
+    init(copying c: borrowing Microstate__V1__TxnResponse) throws(WireError) {
+        try self.init(
             header: ResponseHeader?(copying: c.header),
             succeeded: Bool(cBoolean: c.succeeded),
             responses: [ResponseOp](copying: c.responses, count: c.n_responses),
@@ -463,8 +477,8 @@ extension WatchEvent: ProtobufCMapped {
         microstate__v1__watch_event__init(message)
     }
 
-    init(copying c: borrowing Microstate__V1__WatchEvent) {
-        self.init(type: EventType(cEnum: c.type), kv: KeyValue?(copying: c.kv))
+    init(copying c: borrowing Microstate__V1__WatchEvent) throws(WireError) {
+        try self.init(type: EventType(cEnum: c.type), kv: KeyValue?(copying: c.kv))
     }
 
     func lower(into c: inout Microstate__V1__WatchEvent, arena: inout WireArena) {
@@ -483,8 +497,8 @@ extension WatchResponse: ProtobufCMapped {
         microstate__v1__watch_response__init(message)
     }
 
-    init(copying c: borrowing Microstate__V1__WatchResponse) {
-        self.init(
+    init(copying c: borrowing Microstate__V1__WatchResponse) throws(WireError) {
+        try self.init(
             header: ResponseHeader?(copying: c.header),
             events: [WatchEvent](copying: c.events, count: c.n_events),
             compacted: Bool(cBoolean: c.compacted),

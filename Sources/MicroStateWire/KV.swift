@@ -282,6 +282,11 @@ public struct RequestOp: WireMessage, Hashable {
         case delete(DeleteRequest)
         /// A Get.
         case get(GetRequest)
+        /// An Ack: moves a consumer group's checkpoint in the same atomic write as the Txn's other operations.
+        ///
+        /// An ack at or below the checkpoint fails the whole Txn with `FAILED_PRECONDITION`, which makes a read
+        /// model's effects exactly-once (docs/adr/0004-event-streams.md, decision 6).
+        case ack(AckRequest)
     }
 
     /// The operation; nil when the oneof is not set.
@@ -303,6 +308,8 @@ public struct ResponseOp: WireMessage, Hashable {
         case delete(DeleteResponse)
         /// A Get's result.
         case get(GetResponse)
+        /// An Ack's result.
+        case ack(AckResponse)
     }
 
     /// The result; nil when the oneof is not set.

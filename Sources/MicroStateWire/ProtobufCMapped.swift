@@ -14,7 +14,10 @@ protocol ProtobufCMapped: WireMessage {
     static func cInit(_ message: UnsafeMutablePointer<CMessage>)
 
     /// Copies every field out of a struct produced by `unpack`, which is freed right after.
-    init(copying c: borrowing CMessage)
+    ///
+    /// Throws for what protobuf-c accepts but the mapping refuses: invalid UTF-8 in a string that names something
+    /// (see `String(validating:field:)`), in this message or any message nested in it.
+    init(copying c: borrowing CMessage) throws(WireError)
 
     /// Fills `c`, already initialised by ``cInit(_:)``; every pointer stored in it must come from `arena`.
     func lower(into c: inout CMessage, arena: inout WireArena)
@@ -52,7 +55,7 @@ extension ProtobufCMapped {
                 }
                 // Frees into the arena (a no-op), but keeps unpack/free paired should the allocator ever change.
                 defer { protobuf_c_message_free_unpacked(message, &allocator) }
-                return Self(copying: UnsafeRawPointer(message).assumingMemoryBound(to: CMessage.self).pointee)
+                return try Self(copying: UnsafeRawPointer(message).assumingMemoryBound(to: CMessage.self).pointee)
             }
         }
     }
@@ -183,9 +186,104 @@ extension String {
     }
 }
 
+extension String {
+    /// Copies a protobuf-c `string` field, or returns nil when it is not valid UTF-8; NULL reads as empty.
+    static func copyingValidUTF8(_ cString: UnsafePointer<CChar>?) -> String? {
+        guard let cString, cString.pointee != 0 else {
+            return ""
+        }
+        return String(validatingCString: cString)
+    }
+
+    /// Copies a protobuf-c `string` field that must be valid UTF-8 (proto3 requires it of every string); invalid
+    /// bytes throw ``WireError/Code/malformed`` naming `field`.
+    ///
+    /// For strings that identify something (stream and group names, event ids and types, metadata): repairing them
+    /// as `init(copying:)` does would give two different byte strings one name, and could turn a new append into a
+    /// false idempotent retry of another (docs/adr/0004-event-streams.md, decision 4).
+    init(validating cString: UnsafePointer<CChar>?, field: StaticString) throws(WireError) {
+        guard let string = String.copyingValidUTF8(cString) else {
+            throw WireError(code: .malformed, message: "invalid UTF-8 in \(field)")
+        }
+        self = string
+    }
+}
+
+/// A protoc-c `map<string, string>` entry struct (`*__MetadataEntry`).
+///
+/// On the wire a proto3 map is a repeated message of key (field 1) and value (field 2); protoc-c generates exactly
+/// that, so one entry struct per map field.
+protocol CStringMapEntry {
+    /// Calls the generated `*__init`.
+    static func cInit(_ entry: UnsafeMutablePointer<Self>)
+    /// The entry's key (field 1).
+    var key: UnsafeMutablePointer<CChar>! { get set }
+    /// The entry's value (field 2).
+    var value: UnsafeMutablePointer<CChar>! { get set }
+}
+
+extension WireArena {
+    /// Builds a `map<string, string>` field: the entry structs plus the pointer array protobuf-c wants.
+    ///
+    /// Entries go out sorted bytewise by key, so equal maps encode to equal bytes (a `Dictionary`'s order differs from
+    /// process to process); other protobuf libraries' deterministic mode sorts the same way.
+    mutating func stringMap<Entry: CStringMapEntry>(
+        _ map: [String: String],
+        as _: Entry.Type = Entry.self
+    ) -> (count: Int, pointers: UnsafeMutablePointer<UnsafeMutablePointer<Entry>?>?) {
+        guard !map.isEmpty else {
+            return (0, nil)
+        }
+        let sorted = map.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        let pointers = self.allocate(UnsafeMutablePointer<Entry>?.self, count: sorted.count)
+        let entries = self.allocate(Entry.self, count: sorted.count)
+        for (index, (key, value)) in sorted.enumerated() {
+            let entry = entries + index
+            Entry.cInit(entry)
+            entry.pointee.key = self.cString(key)
+            entry.pointee.value = self.cString(value)
+            (pointers + index).initialize(to: entry)
+        }
+        return (sorted.count, pointers)
+    }
+}
+
+extension Dictionary where Key == String, Value == String {
+    /// Copies a `map<string, string>` field; keys and values must be valid UTF-8, else ``WireError/Code/malformed``
+    /// naming `field`.
+    ///
+    /// A key repeated on the wire keeps its last value, as the protobuf spec requires of maps (a sender may merge two
+    /// encodings by concatenating them).
+    init<Entry: CStringMapEntry>(
+        copying pointers: UnsafeMutablePointer<UnsafeMutablePointer<Entry>?>?,
+        count: Int,
+        field: StaticString
+    ) throws(WireError) {
+        self = [:]
+        guard let pointers, count > 0 else {
+            return
+        }
+        self.reserveCapacity(count)
+        for index in 0..<count {
+            guard let entry = pointers[index] else {
+                continue
+            }
+            guard let key = String.copyingValidUTF8(entry.pointee.key),
+                  let value = String.copyingValidUTF8(entry.pointee.value)
+            else {
+                throw WireError(code: .malformed, message: "invalid UTF-8 in an entry of \(field)")
+            }
+            self[key] = value
+        }
+    }
+}
+
 extension Array where Element: ProtobufCMapped {
     /// Copies a repeated message field.
-    init(copying pointers: UnsafeMutablePointer<UnsafeMutablePointer<Element.CMessage>?>?, count: Int) {
+    init(
+        copying pointers: UnsafeMutablePointer<UnsafeMutablePointer<Element.CMessage>?>?,
+        count: Int
+    ) throws(WireError) {
         self = []
         guard let pointers, count > 0 else {
             return
@@ -193,7 +291,7 @@ extension Array where Element: ProtobufCMapped {
         self.reserveCapacity(count)
         for index in 0..<count {
             if let message = pointers[index] {
-                self.append(Element(copying: message.pointee))
+                self.append(try Element(copying: message.pointee))
             }
         }
     }
@@ -201,12 +299,12 @@ extension Array where Element: ProtobufCMapped {
 
 extension Optional where Wrapped: ProtobufCMapped {
     /// Copies an optional message field; NULL means absent.
-    init(copying pointer: UnsafeMutablePointer<Wrapped.CMessage>?) {
+    init(copying pointer: UnsafeMutablePointer<Wrapped.CMessage>?) throws(WireError) {
         guard let pointer else {
             self = nil
             return
         }
-        self = Wrapped(copying: pointer.pointee)
+        self = try Wrapped(copying: pointer.pointee)
     }
 }
 

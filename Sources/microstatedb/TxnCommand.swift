@@ -44,6 +44,9 @@ struct Txn: AsyncParsableCommand {
                     lines.append("get: not found")
                     results.append(["get": ["found": false]])
                 }
+            case .ack:
+                lines.append("ack")
+                results.append(["ack": [String: Any]()])
             case nil:
                 break
             }

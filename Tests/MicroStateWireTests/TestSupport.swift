@@ -54,6 +54,11 @@ let allMessageTypes: [any WireMessage.Type] = [
     DeleteRequest.self, DeleteResponse.self, RangeRequest.self, RangeResponse.self, Compare.self, RequestOp.self,
     ResponseOp.self, TxnRequest.self, TxnResponse.self, WatchRequest.self, WatchEvent.self, WatchResponse.self,
     HealthCheckRequest.self, HealthCheckResponse.self,
+    EventData.self, AppendRequest.self, AppendResponse.self, RecordedEvent.self, ReadRequest.self, ReadResponse.self,
+    SubscribeRequest.self, CaughtUp.self, SubscribeResponse.self, AckRequest.self, AckResponse.self,
+    SaveSnapshotRequest.self, SaveSnapshotResponse.self, LoadSnapshotRequest.self, LoadSnapshotResponse.self,
+    StreamMetadata.self, SetStreamMetadataRequest.self, SetStreamMetadataResponse.self, GetStreamMetadataRequest.self,
+    GetStreamMetadataResponse.self, DeleteStreamRequest.self, DeleteStreamResponse.self,
 ]
 
 let unicode = "héllo, 世界 🌍 — ∑"
@@ -119,4 +124,132 @@ let richSamples: [any WireMessage] = [
                   compactRevision: 3),
     HealthCheckRequest(service: "microstate.v1.KV"),
     HealthCheckResponse(status: .notServing),
+] + eventSamples
+
+/// Protobuf bytes built field by field from the encoding rules, without protobuf-c: decoding them proves the mapping
+/// uses the field numbers and wire types the .proto files declare.
+enum Field {
+    /// A base-128 varint, low group first.
+    static func varint(_ value: UInt64) -> [UInt8] {
+        var value = value
+        var bytes: [UInt8] = []
+        while value >= 0x80 {
+            bytes.append(UInt8(value & 0x7F) | 0x80)
+            value >>= 7
+        }
+        return bytes + [UInt8(value)]
+    }
+
+    /// The key of field `number`: number << 3 | wire type.
+    static func tag(_ number: Int, wireType: UInt64) -> [UInt8] {
+        self.varint(UInt64(number) << 3 | wireType)
+    }
+
+    /// An int64, bool or enum field (wire type 0); negatives take ten bytes, as int64 is not zigzag-encoded.
+    static func int(_ number: Int, _ value: Int64) -> [UInt8] {
+        self.tag(number, wireType: 0) + self.varint(UInt64(bitPattern: value))
+    }
+
+    /// A bytes field (wire type 2).
+    static func bytes(_ number: Int, _ value: [UInt8]) -> [UInt8] {
+        self.tag(number, wireType: 2) + self.varint(UInt64(value.count)) + value
+    }
+
+    /// A string field (wire type 2, UTF-8).
+    static func string(_ number: Int, _ value: String) -> [UInt8] {
+        self.bytes(number, Array(value.utf8))
+    }
+
+    /// A submessage field (wire type 2) made of the given encoded fields.
+    static func message(_ number: Int, _ fields: [UInt8]...) -> [UInt8] {
+        self.bytes(number, fields.flatMap { $0 })
+    }
+
+    /// One entry of a `map<string, string>` field: a submessage with key = 1 and value = 2.
+    static func entry(_ number: Int, _ key: String, _ value: String) -> [UInt8] {
+        self.message(number, self.string(1, key), self.string(2, value))
+    }
+}
+
+/// The names of the stored properties of `message` that hold their proto3 zero value (0, false, empty, nil), so an
+/// "every field set" sample cannot quietly leave one at its default and hide a mapping mistake.
+func defaultedFields(of message: Any) -> [String] {
+    Mirror(reflecting: message).children.compactMap { child in
+        let isDefault: Bool
+        switch child.value {
+        case let value as Int64: isDefault = value == 0
+        case let value as UInt64: isDefault = value == 0
+        case let value as Bool: isDefault = !value
+        case let value as any Collection: isDefault = value.isEmpty
+        default:
+            let mirror = Mirror(reflecting: child.value)
+            isDefault = mirror.displayStyle == .optional && mirror.children.isEmpty
+        }
+        return isDefault ? (child.label ?? "?") : nil
+    }
+}
+
+// events.proto samples: every field of every message set to a value other than its default.
+let eventData = EventData(
+    id: "3f2a-ü",
+    type: "OrderPlaced",
+    data: [0, 1, 0xFF],
+    metadata: ["trace": "t-1", "tenant": "acme", "ключ": unicode],
+    contentType: "application/json"
+)
+let recordedEvent = RecordedEvent(
+    stream: "orders-1",
+    revision: Int64.max,
+    position: 12,
+    id: "e-1",
+    type: "OrderShipped",
+    data: [7],
+    metadata: ["a": "1", "b": unicode],
+    contentType: "text/plain",
+    recordedAtUnixMs: 1_764_000_000_000
+)
+let ackRequest = AckRequest(group: "billing", stream: "orders-1", revision: 41)
+let streamMetadata = StreamMetadata(maxCount: 10, maxAgeMs: 86_400_000, truncateBefore: Int64.min)
+
+/// One value of every events.proto message with no field at its default, plus the Txn `ack` op in both directions.
+let eventSamples: [any WireMessage] = [
+    eventData,
+    AppendRequest(stream: "orders-1", expected: .revision(0), events: [eventData, EventData(type: "Empty"), eventData]),
+    AppendRequest(stream: unicode, expected: .state(.streamExists), events: [eventData]),
+    AppendResponse(header: header, firstRevision: 5, lastRevision: 7, position: Int64.max),
+    recordedEvent,
+    ReadRequest(stream: "$all", fromRevision: -1, backwards: true, maxCount: 100_000),
+    ReadResponse(event: recordedEvent),
+    SubscribeRequest(stream: "$all", fromRevision: Int64.min, group: "billing", typePrefix: "Order"),
+    CaughtUp(position: 99),
+    SubscribeResponse(content: .event(recordedEvent)),
+    SubscribeResponse(content: .caughtUp(CaughtUp(position: 99))),
+    ackRequest,
+    AckResponse(header: header),
+    SaveSnapshotRequest(stream: "orders-1", revision: 3, state: [1, 2, 3]),
+    SaveSnapshotResponse(header: header),
+    LoadSnapshotRequest(stream: "orders-1"),
+    LoadSnapshotResponse(header: header, found: true, revision: 3, state: [0xFF]),
+    streamMetadata,
+    SetStreamMetadataRequest(stream: "orders-1", metadata: streamMetadata),
+    SetStreamMetadataResponse(header: header),
+    GetStreamMetadataRequest(stream: "orders-1"),
+    GetStreamMetadataResponse(header: header, metadata: streamMetadata, lastRevision: -1, deleted: true,
+                              hardDeleted: true),
+    DeleteStreamRequest(stream: "orders-1", hard: true, expected: .revision(Int64.max)),
+    DeleteStreamRequest(stream: "orders-1", hard: true, expected: .state(.noStream)),
+    DeleteStreamResponse(header: header, position: 77),
+    RequestOp(request: .ack(ackRequest)),
+    ResponseOp(response: .ack(AckResponse(header: header))),
+    TxnRequest(
+        compares: [Compare(key: [1], result: .equal, target: .version(1))],
+        success: [RequestOp(request: .put(putRequest)), RequestOp(request: .ack(ackRequest))],
+        failure: [RequestOp(request: .ack(AckRequest(group: "g", stream: "s", revision: -1)))]
+    ),
+    TxnResponse(
+        header: header,
+        succeeded: true,
+        responses: [ResponseOp(response: .put(putResponse)), ResponseOp(response: .ack(AckResponse(header: header)))],
+        revision: 5
+    ),
 ]
