@@ -38,6 +38,7 @@ public final class Node: Sendable {
         var admin: AdminServer?
         var health: HealthService?
         var kv: KVService?
+        var events: EventStreamService?
         var sweeper: RepeatedTask?
     }
 
@@ -104,10 +105,12 @@ public final class Node: Sendable {
             ])
         }
 
-        let health = HealthService(services: [KVService.serviceName])
+        let health = HealthService(services: [KVService.serviceName, EventStreamService.serviceName])
         let router = RPCRouter()
         let kv = KVService(store: store, nodeID: config.nodeID, logger: self.logger)
         kv.register(with: router)
+        let events = EventStreamService(store: store, nodeID: config.nodeID, logger: self.logger)
+        events.register(with: router)
         health.register(with: router)
 
         self.declareMetrics(store: store, wal: wal)
@@ -150,6 +153,7 @@ public final class Node: Sendable {
             $0.admin = admin
             $0.health = health
             $0.kv = kv
+            $0.events = events
             $0.sweeper = sweeper
             $0.ready = true
         }
@@ -170,6 +174,9 @@ public final class Node: Sendable {
         state.health?.finishWatchers()
         state.kv?.finishWatches(
             Status(code: .unavailable, message: "node is shutting down; resume the watch from the last revision seen + 1")
+        )
+        state.events?.finishStreams(
+            Status(code: .unavailable, message: "node is shutting down; resume from the last revision seen + 1")
         )
         await state.server?.shutdown()
         state.wal?.close()

@@ -41,6 +41,8 @@ extension KVService {
             )
         case .get(let kv):
             return ResponseOp(response: .get(GetResponse(header: self.header(), found: kv != nil, kv: kv.map(KeyValue.init))))
+        case .ack:
+            return ResponseOp(response: .ack(AckResponse(header: self.header())))
         }
     }
 
@@ -100,11 +102,12 @@ extension KVService {
                 )
             }
             return .get(key: get.key)
-        case .ack:
-            // Consumer-group checkpoints arrive with the EventStream work (docs/adr/0004-event-streams.md).
-            throw RPCError(code: .unimplemented, message: "Txn ack operations are not served yet")
+        case .ack(let ack):
+            // A consumer group's checkpoint moves in the Txn's one record: the read model and the checkpoint
+            // commit together (docs/events.md, exactly-once processing).
+            return .ack(group: ack.group, stream: ack.stream, revision: ack.revision)
         case nil:
-            throw RPCError(code: .invalidArgument, message: "empty RequestOp in Txn (set put, delete or get)")
+            throw RPCError(code: .invalidArgument, message: "empty RequestOp in Txn (set put, delete, get or ack)")
         }
     }
 }

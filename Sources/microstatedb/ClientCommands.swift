@@ -16,8 +16,9 @@ struct ClientOptions: ParsableArguments {
     @Flag(help: "Print JSON (one object per line) instead of text.")
     var json = false
 
-    /// Runs `body` with a connected client; maps RPC errors to a message on stderr and exit code 2.
-    func withClient<R>(_ body: (RPCClient, TimeAmount?) async throws -> R) async throws -> R {
+    /// Runs `body` with a connected client; maps RPC errors to a message on stderr and exit code 2 (NOT_FOUND to
+    /// exit code 1 when `notFoundExitsOne`, as `get` does for a missing key).
+    func withClient<R>(notFoundExitsOne: Bool = false, _ body: (RPCClient, TimeAmount?) async throws -> R) async throws -> R {
         let (host, port) = try parseAddress(self.endpoint, flag: "--endpoint")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let client = RPCClient(configuration: RPCClientConfiguration(host: host, port: port), group: group)
@@ -30,6 +31,10 @@ struct ClientOptions: ParsableArguments {
         } catch let error as RPCError {
             await client.close()
             try? await group.shutdownGracefully()
+            if notFoundExitsOne && error.code == .notFound {
+                FileHandle.standardError.write(Data("not found: \(error.message)\n".utf8))
+                throw ExitCode(1)
+            }
             FileHandle.standardError.write(Data("error: \(error.code): \(error.message)\n".utf8))
             throw ExitCode(2)
         } catch {

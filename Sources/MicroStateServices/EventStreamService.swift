@@ -1,0 +1,453 @@
+import Foundation
+import Logging
+import MicroStateRPC
+import MicroStateStore
+import MicroStateWire
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// `microstate.v1.EventStream`: a thin adapter between gRPC messages and the store's event streams
+/// (docs/adr/0004-event-streams.md, docs/events.md).
+///
+/// It decodes, converts, calls the store, encodes. `Read` and `Subscribe` are pumps that pull bounded batches
+/// from a store cursor and stop pulling while HTTP/2 flow control holds `queueHighWaterBytes` of their responses,
+/// so a slow reader costs one batch of memory and never slows anyone else.
+public final class EventStreamService: Sendable {
+    /// Fully-qualified service name, as health checks and reflection name it.
+    public static let serviceName = "microstate.v1.EventStream"
+
+    /// Events pulled from the store per batch. Bounds the time the store lock is held per pull and the memory
+    /// of one pump.
+    public static let eventsPerBatch = 256
+    /// Event bytes pulled from the store per batch (at least one event is always pulled).
+    public static let bytesPerBatch = 1 << 20
+    /// A pump stops pulling while this many response bytes wait for the client's HTTP/2 window.
+    public static let queueHighWaterBytes = 1 << 20
+    /// ... and resumes once they drain to this.
+    public static let queueLowWaterBytes = 256 << 10
+
+    let store: KVStore
+    let nodeID: UInt64
+    let logger: Logger
+    /// Gives ids to events sent without one (a random UUID in production; injectable for tests).
+    let makeEventID: @Sendable () -> String
+    /// Open Read and Subscribe calls, so shutdown can end them instead of waiting out the grace period.
+    let activePumps = NIOLockedValueBox<[ObjectIdentifier: EventPump]>([:])
+
+    /// - Parameter makeEventID: the id of an event appended with an empty id.
+    public init(
+        store: KVStore,
+        nodeID: UInt64,
+        logger: Logger,
+        makeEventID: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() }
+    ) {
+        self.store = store
+        self.nodeID = nodeID
+        self.logger = logger
+        self.makeEventID = makeEventID
+    }
+
+    /// Registers every EventStream method with the router.
+    public func register(with router: RPCRouter) {
+        let prefix = "/\(Self.serviceName)/"
+        router.registerUnary(prefix + "Append") { request, _, responder in
+            self.append(request, responder)
+        }
+        router.registerServerStreaming(prefix + "Read") { request, context, writer in
+            self.read(request, context, writer)
+        }
+        router.registerServerStreaming(prefix + "Subscribe") { request, context, writer in
+            self.subscribe(request, context, writer)
+        }
+        router.registerUnary(prefix + "Ack") { request, _, responder in
+            self.ack(request, responder)
+        }
+        router.registerUnary(prefix + "SaveSnapshot") { request, _, responder in
+            self.saveSnapshot(request, responder)
+        }
+        router.registerUnary(prefix + "LoadSnapshot") { request, _, responder in
+            responder.complete(Result { try self.loadSnapshot(request) })
+        }
+        router.registerUnary(prefix + "SetStreamMetadata") { request, _, responder in
+            self.setStreamMetadata(request, responder)
+        }
+        router.registerUnary(prefix + "GetStreamMetadata") { request, _, responder in
+            responder.complete(Result { try self.getStreamMetadata(request) })
+        }
+        router.registerUnary(prefix + "DeleteStream") { request, _, responder in
+            self.deleteStream(request, responder)
+        }
+    }
+
+    /// Ends every open Read and Subscribe with `status` (the node calls this on shutdown with UNAVAILABLE, so
+    /// subscribers resume elsewhere or after restart from the last revision they saw).
+    public func finishStreams(_ status: Status) {
+        let pumps = self.activePumps.withLockedValue { Array($0.values) }
+        for pump in pumps {
+            pump.finishFromAnyThread(status)
+        }
+    }
+
+    func header() -> ResponseHeader {
+        ResponseHeader(nodeId: self.nodeID, revision: self.store.durableRevision)
+    }
+
+    // MARK: Unary methods
+
+    func append(_ buffer: ByteBuffer, _ responder: UnaryResponder) {
+        let request: AppendRequest
+        let expected: StoreExpectedRevision
+        do {
+            request = try decodeRequest(AppendRequest.self, from: buffer)
+            expected = try Self.storeExpectation(request.expected)
+        } catch {
+            return responder.fail(StatusMapping.rpcError(error))
+        }
+        let events = request.events.map { event in
+            StoreEventData(
+                id: event.id.isEmpty ? self.makeEventID() : event.id,
+                type: event.type,
+                data: event.data,
+                metadata: event.metadata,
+                contentType: event.contentType
+            )
+        }
+        self.store.append(stream: request.stream, expected: expected, events: events) { result in
+            responder.complete(
+                result.map { appended in
+                    AppendResponse(
+                        header: self.header(),
+                        firstRevision: appended.firstRevision,
+                        lastRevision: appended.lastRevision,
+                        position: appended.position
+                    )
+                }.mapError { $0 }
+            )
+        }
+    }
+
+    func ack(_ buffer: ByteBuffer, _ responder: UnaryResponder) {
+        let request: AckRequest
+        do {
+            request = try decodeRequest(AckRequest.self, from: buffer)
+        } catch {
+            return responder.fail(StatusMapping.rpcError(error))
+        }
+        self.store.ack(group: request.group, stream: request.stream, revision: request.revision) { result in
+            responder.complete(result.map { _ in AckResponse(header: self.header()) }.mapError { $0 })
+        }
+    }
+
+    func saveSnapshot(_ buffer: ByteBuffer, _ responder: UnaryResponder) {
+        let request: SaveSnapshotRequest
+        do {
+            request = try decodeRequest(SaveSnapshotRequest.self, from: buffer)
+        } catch {
+            return responder.fail(StatusMapping.rpcError(error))
+        }
+        self.store.saveAggregateSnapshot(stream: request.stream, revision: request.revision, state: request.state) {
+            result in
+            responder.complete(result.map { _ in SaveSnapshotResponse(header: self.header()) }.mapError { $0 })
+        }
+    }
+
+    func loadSnapshot(_ buffer: ByteBuffer) throws -> LoadSnapshotResponse {
+        let request = try decodeRequest(LoadSnapshotRequest.self, from: buffer)
+        guard let snapshot = try self.store.loadAggregateSnapshot(stream: request.stream) else {
+            return LoadSnapshotResponse(header: self.header(), found: false)
+        }
+        return LoadSnapshotResponse(header: self.header(), found: true, revision: snapshot.revision, state: snapshot.state)
+    }
+
+    func setStreamMetadata(_ buffer: ByteBuffer, _ responder: UnaryResponder) {
+        let request: SetStreamMetadataRequest
+        do {
+            request = try decodeRequest(SetStreamMetadataRequest.self, from: buffer)
+        } catch {
+            return responder.fail(StatusMapping.rpcError(error))
+        }
+        let metadata = request.metadata ?? StreamMetadata()
+        self.store.setStreamMetadata(
+            stream: request.stream,
+            metadata: StoreStreamMetadata(
+                maxCount: metadata.maxCount,
+                maxAgeMilliseconds: metadata.maxAgeMs,
+                truncateBefore: metadata.truncateBefore
+            )
+        ) { result in
+            responder.complete(result.map { _ in SetStreamMetadataResponse(header: self.header()) }.mapError { $0 })
+        }
+    }
+
+    func getStreamMetadata(_ buffer: ByteBuffer) throws -> GetStreamMetadataResponse {
+        let request = try decodeRequest(GetStreamMetadataRequest.self, from: buffer)
+        let info = try self.store.streamInfo(stream: request.stream)
+        return GetStreamMetadataResponse(
+            header: self.header(),
+            metadata: StreamMetadata(
+                maxCount: info.metadata.maxCount,
+                maxAgeMs: info.metadata.maxAgeMilliseconds,
+                truncateBefore: info.metadata.truncateBefore
+            ),
+            lastRevision: info.lastRevision,
+            deleted: info.deleted,
+            hardDeleted: info.hardDeleted
+        )
+    }
+
+    func deleteStream(_ buffer: ByteBuffer, _ responder: UnaryResponder) {
+        let request: DeleteStreamRequest
+        let expected: StoreExpectedRevision
+        do {
+            request = try decodeRequest(DeleteStreamRequest.self, from: buffer)
+            expected = try Self.storeExpectation(request.expected)
+        } catch {
+            return responder.fail(StatusMapping.rpcError(error))
+        }
+        self.store.deleteStream(stream: request.stream, hard: request.hard, expected: expected) { result in
+            responder.complete(
+                result.map { position in DeleteStreamResponse(header: self.header(), position: position) }.mapError { $0 }
+            )
+        }
+    }
+
+    static func storeExpectation(_ expectation: StreamExpectation?) throws(RPCError) -> StoreExpectedRevision {
+        switch expectation {
+        case nil, .state(.any):
+            return .any
+        case .state(.noStream):
+            return .noStream
+        case .state(.streamExists):
+            return .streamExists
+        case .state(.unrecognized(let value)):
+            throw RPCError(code: .invalidArgument, message: "unknown ExpectedState \(value)")
+        case .revision(let revision):
+            guard revision >= 0 else {
+                throw RPCError(
+                    code: .invalidArgument,
+                    message: "expected_revision \(revision) is negative; use expected_state NO_STREAM for a new stream"
+                )
+            }
+            return .exact(revision)
+        }
+    }
+
+    // MARK: Streaming methods
+
+    /// Read: bounded batches from the store, each event one response message, paced by flow control.
+    func read(_ buffer: ByteBuffer, _ context: ServerContext, _ writer: ServerStreamWriter) {
+        let request: ReadRequest
+        do {
+            request = try decodeRequest(ReadRequest.self, from: buffer)
+        } catch {
+            return writer.finish(StatusMapping.rpcError(error).status)
+        }
+        guard request.maxCount >= 0 else {
+            return writer.finish(Status(code: .invalidArgument, message: "max_count \(request.maxCount) is negative"))
+        }
+        let source = ReadSource(
+            store: self.store,
+            stream: request.stream,
+            cursor: request.fromRevision,
+            backwards: request.backwards,
+            remaining: request.maxCount == 0 ? Int.max : Int(clamping: request.maxCount)
+        )
+        let pump = EventPump(service: self, writer: writer, loop: context.eventLoop, source: .read(source))
+        self.start(pump, context)
+    }
+
+    /// Subscribe: a store cursor; `CaughtUp` once it first reaches the durable head; then woken by the store.
+    func subscribe(_ buffer: ByteBuffer, _ context: ServerContext, _ writer: ServerStreamWriter) {
+        let request: SubscribeRequest
+        do {
+            request = try decodeRequest(SubscribeRequest.self, from: buffer)
+        } catch {
+            return writer.finish(StatusMapping.rpcError(error).status)
+        }
+        let loop = context.eventLoop
+        let pump = EventPump(service: self, writer: writer, loop: loop, source: nil)
+        let subscription: StoreSubscription
+        do {
+            subscription = try self.store.subscribe(
+                stream: request.stream,
+                from: request.fromRevision,
+                group: request.group,
+                typePrefix: request.typePrefix
+            ) {
+                // Called by the store after a commit, any thread: hop to the loop where the pump lives.
+                loop.execute { pump.run() }
+            }
+        } catch {
+            return writer.finish(StatusMapping.rpcError(error).status)
+        }
+        pump.source = .subscription(subscription)
+        self.start(pump, context)
+    }
+
+    private func start(_ pump: EventPump, _ context: ServerContext) {
+        self.activePumps.withLockedValue { $0[ObjectIdentifier(pump)] = pump }
+        context.onCancel { pump.finishFromAnyThread(nil) }
+        pump.run()
+    }
+}
+
+/// A Read call's cursor.
+struct ReadSource {
+    let store: KVStore
+    let stream: String
+    var cursor: Int64
+    let backwards: Bool
+    var remaining: Int
+}
+
+/// Moves events from a store cursor (a Read or a subscription) to a stream writer, on one event loop, never
+/// holding more than the high-water mark of encoded bytes in the writer's queue.
+final class EventPump: @unchecked Sendable {
+    enum Source {
+        case read(ReadSource)
+        case subscription(StoreSubscription)
+    }
+
+    // Confined to `loop`: every method runs there, so no lock.
+    private let service: EventStreamService
+    private let writer: ServerStreamWriter
+    private let loop: any EventLoop
+    var source: Source?
+    private var waitingForDrain = false
+    private var finished = false
+
+    init(service: EventStreamService, writer: ServerStreamWriter, loop: any EventLoop, source: Source?) {
+        self.service = service
+        self.writer = writer
+        self.loop = loop
+        self.source = source
+    }
+
+    /// Ends the call from any thread: with `status` sent to the client, or silently (nil) when the call is
+    /// already gone (cancelled by the client or the deadline).
+    func finishFromAnyThread(_ status: Status?) {
+        self.loop.execute {
+            guard !self.finished else {
+                return
+            }
+            if let status {
+                self.finish(status)
+            } else {
+                self.stop()
+            }
+        }
+    }
+
+    func run() {
+        self.loop.preconditionInEventLoop()
+        guard !self.finished, !self.waitingForDrain, let source = self.source else {
+            return
+        }
+        while self.writer.queuedBytes < EventStreamService.queueHighWaterBytes {
+            let more: Bool
+            switch source {
+            case .read(var read):
+                more = self.pull(&read)
+                self.source = .read(read)
+            case .subscription(let subscription):
+                more = self.pull(subscription)
+            }
+            if !more || self.finished {
+                return
+            }
+        }
+        self.waitingForDrain = true
+        self.writer.whenQueued(atMost: EventStreamService.queueLowWaterBytes) {
+            self.loop.execute {
+                self.waitingForDrain = false
+                self.run()
+            }
+        }
+    }
+
+    /// One Read batch; false when the call is over.
+    private func pull(_ read: inout ReadSource) -> Bool {
+        let batch: StoreReadBatch
+        do {
+            batch = try read.store.read(
+                stream: read.stream,
+                from: read.cursor,
+                backwards: read.backwards,
+                maxCount: min(read.remaining, EventStreamService.eventsPerBatch),
+                maxBytes: EventStreamService.bytesPerBatch
+            )
+        } catch {
+            self.finish(StatusMapping.rpcError(error).status)
+            return false
+        }
+        for event in batch.events {
+            guard self.writer.send(ReadResponse(event: RecordedEvent(event)).wireBytes()) else {
+                self.stop()
+                return false
+            }
+        }
+        read.remaining -= batch.events.count
+        guard let next = batch.next, read.remaining > 0, !batch.events.isEmpty else {
+            self.finish(.ok)
+            return false
+        }
+        read.cursor = next
+        return true
+    }
+
+    /// One subscription batch; false when there is nothing more now (the store calls back) or the call is over.
+    private func pull(_ subscription: StoreSubscription) -> Bool {
+        let batch = subscription.poll(
+            maxEvents: EventStreamService.eventsPerBatch,
+            maxBytes: EventStreamService.bytesPerBatch
+        )
+        for event in batch.events {
+            guard self.writer.send(SubscribeResponse(content: .event(RecordedEvent(event))).wireBytes()) else {
+                self.stop()
+                return false
+            }
+        }
+        if batch.caughtUp {
+            guard self.writer.send(SubscribeResponse(content: .caughtUp(CaughtUp(position: batch.headPosition))).wireBytes())
+            else {
+                self.stop()
+                return false
+            }
+        }
+        if let ended = batch.ended {
+            self.finish(StatusMapping.rpcError(ended).status)
+            return false
+        }
+        return !batch.events.isEmpty
+    }
+
+    private func finish(_ status: Status) {
+        self.stop()
+        self.writer.finish(status)
+    }
+
+    private func stop() {
+        self.finished = true
+        if case .subscription(let subscription) = self.source {
+            subscription.cancel()
+        }
+        self.source = nil
+        self.service.activePumps.withLockedValue { _ = $0.removeValue(forKey: ObjectIdentifier(self)) }
+    }
+}
+
+extension RecordedEvent {
+    init(_ event: StoreRecordedEvent) {
+        self.init(
+            stream: event.stream,
+            revision: event.revision,
+            position: event.position,
+            id: event.id,
+            type: event.type,
+            data: event.data,
+            metadata: event.metadata,
+            contentType: event.contentType,
+            recordedAtUnixMs: event.recordedAtMilliseconds
+        )
+    }
+}
