@@ -43,9 +43,8 @@ public final class EventArchive: @unchecked Sendable {
     private var cache: ArchiveChunkCache
     private var changing = false
     private var failure: LogError?
-    /// Reads answered from the cache and from disk; for tests and metrics.
-    private(set) var cacheHits = 0
-    private(set) var cacheMisses = 0
+    private var hits = 0
+    private var misses = 0
 
     private init(directory: String, fileSystem: any FileSystem, configuration: ArchiveConfiguration,
                  infos: [ArchiveChunkInfo])
@@ -117,6 +116,10 @@ public final class EventArchive: @unchecked Sendable {
                 offset: 24  // the header's first position
             )
         }
+        if let last = infos.last, last.id == UInt64.max {
+            throw LogError.corrupt("chunk id \(last.id) leaves no id for another chunk",
+                                   path: directory + "/" + ArchiveChunkFormat.fileName(id: last.id), offset: 16)
+        }
         return EventArchive(directory: directory, fileSystem: fileSystem, configuration: configuration, infos: infos)
     }
 
@@ -165,6 +168,16 @@ public final class EventArchive: @unchecked Sendable {
         self.mutex.withLock { self.cache.idsByRecency }
     }
 
+    /// Reads answered from the cache; for tests and metrics.
+    var cacheHits: Int {
+        self.mutex.withLock { self.hits }
+    }
+
+    /// Reads that went to disk; for tests and metrics.
+    var cacheMisses: Int {
+        self.mutex.withLock { self.misses }
+    }
+
     /// The index of chunk `id` in `infos`. Caller holds the mutex.
     private func index(of id: UInt64) -> Int? {
         var low = 0
@@ -204,9 +217,9 @@ public final class EventArchive: @unchecked Sendable {
             guard let generation = self.generations[id] else { return nil }
             let cached = self.cache.entries(id: id, generation: generation)
             if cached != nil {
-                self.cacheHits += 1
+                self.hits += 1
             } else {
-                self.cacheMisses += 1
+                self.misses += 1
             }
             return (generation, cached)
         }
