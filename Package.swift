@@ -115,7 +115,7 @@ let package = Package(
 
         .testTarget(name: "MicroStateWireTests", dependencies: ["MicroStateWire"]),
         .testTarget(name: "MicroStateCompressionTests", dependencies: ["MicroStateCompression"]),
-        .testTarget(name: "MicroStateLogTests", dependencies: ["MicroStateLog"]),
+        .testTarget(name: "MicroStateLogTests", dependencies: ["MicroStateLog", "MicroStateCompression"]),
         .testTarget(name: "MicroStateStoreTests", dependencies: ["MicroStateStore", "MicroStateLog"]),
         .testTarget(name: "MicroStateHTTP2Tests", dependencies: ["MicroStateHTTP2"] + nio),
         .testTarget(

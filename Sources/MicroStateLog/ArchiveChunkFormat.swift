@@ -254,10 +254,13 @@ public enum ArchiveChunkFormat {
         }
         let eventCount = Int(load(40, UInt32.self))
         // Positions strictly increase, so n events span at least n positions (no overflow: both are >= 0).
-        guard eventCount >= 1, eventCount <= Self.maxEvents, UInt64(eventCount - 1) <= UInt64(lastPosition - firstPosition)
+        guard eventCount >= 1, eventCount <= Self.maxEvents,
+              UInt64(eventCount - 1) <= UInt64(lastPosition - firstPosition)
         else {
-            throw LogError.corrupt("event count \(eventCount) does not fit positions \(firstPosition)...\(lastPosition) "
-                                   + "(at most \(Self.maxEvents))", path: path, offset: 40)
+            throw LogError.corrupt(
+                "event count \(eventCount) does not fit positions \(firstPosition)...\(lastPosition) "
+                    + "(at most \(Self.maxEvents))",
+                path: path, offset: 40)
         }
         let streamCount = Int(load(44, UInt32.self))
         guard streamCount >= 1, streamCount <= eventCount else {
@@ -320,9 +323,11 @@ public enum ArchiveChunkFormat {
                 throw LogError.corrupt("chunk footer ends inside a stream entry", path: path, offset: base + offset)
             }
             let nameStart = offset + 2
-            guard let name = String(validating: UnsafeRawBufferPointer(rebasing: raw[nameStart..<(nameStart + nameBytes)]),
-                                    as: UTF8.self)
-            else {
+            // String(decoding:) repairs invalid UTF-8 with U+FFFD: a round trip that changes the bytes means invalid.
+            // (String(validating:) would need macOS 15.)
+            let nameRaw = UnsafeRawBufferPointer(rebasing: raw[nameStart..<(nameStart + nameBytes)])
+            let name = String(decoding: nameRaw, as: UTF8.self)
+            guard name.utf8.elementsEqual(nameRaw) else {
                 throw LogError.corrupt("stream name is not UTF-8", path: path, offset: base + nameStart)
             }
             if let previousName, !Self.precedes(previousName, name) {
@@ -392,7 +397,8 @@ public enum ArchiveChunkFormat {
                 }
                 if index == 0 {
                     guard position == header.firstPosition else {
-                        throw corrupt("first entry position \(position) differs from the header's \(header.firstPosition)")
+                        throw corrupt("first entry position \(position) differs from the header's "
+                                      + "\(header.firstPosition)")
                     }
                 } else {
                     guard position > entries[index - 1].position else {

@@ -74,10 +74,8 @@ public final class EventArchive: @unchecked Sendable {
     {
         precondition((1...ArchiveChunkFormat.maxEvents).contains(configuration.maxEventsPerChunk),
                      "maxEventsPerChunk must be in 1...\(ArchiveChunkFormat.maxEvents)")
-        precondition(
-            (ArchiveChunkFormat.entryHeaderBytes...ArchiveChunkFormat.maxRawBytes).contains(configuration.maxChunkRawBytes),
-            "maxChunkRawBytes must be in \(ArchiveChunkFormat.entryHeaderBytes)...\(ArchiveChunkFormat.maxRawBytes)"
-        )
+        let rawLimits = ArchiveChunkFormat.entryHeaderBytes...ArchiveChunkFormat.maxRawBytes
+        precondition(rawLimits.contains(configuration.maxChunkRawBytes), "maxChunkRawBytes must be in \(rawLimits)")
         precondition(configuration.cachedChunks >= 0, "cachedChunks must not be negative")
         var directory = directory
         while directory.count > 1 && directory.hasSuffix("/") {
@@ -87,7 +85,8 @@ public final class EventArchive: @unchecked Sendable {
         try io("create archive directory \(directory)") { try files.createDirectory(atPath: directory) }
         // The directory's own entry must be durable before any chunk in it can be (a new `events/` would otherwise
         // vanish with its chunks in a power loss).
-        try sync("fsync \(Self.parent(of: directory))") { try files.synchronizeDirectory(atPath: Self.parent(of: directory)) }
+        let parent = Self.parent(of: directory)
+        try sync("fsync \(parent)") { try files.synchronizeDirectory(atPath: parent) }
         let names = try io("list archive directory \(directory)") { try files.contentsOfDirectory(atPath: directory) }
 
         var removedTemporaries = false
@@ -492,7 +491,8 @@ public final class EventArchive: @unchecked Sendable {
                 throw invalid("entry \(index) has a negative position or revision")
             }
             if index > 0 && entry.position <= entries[index - 1].position {
-                throw invalid("entry \(index) position \(entry.position) does not follow \(entries[index - 1].position)")
+                throw invalid("entry \(index) position \(entry.position) does not follow "
+                              + "\(entries[index - 1].position)")
             }
             let name = Array(entry.stream.utf8)
             if let previous = lastRevision[name] {

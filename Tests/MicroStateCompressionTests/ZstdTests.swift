@@ -104,7 +104,8 @@ struct ZstdTests {
         let frame = Zstd.compress(random.bytes(size / 2) + [UInt8](repeating: 1, count: size - size / 2))
         for length in 0..<frame.count {
             let error = decompressionError(Array(frame[0..<length]), maxOutputBytes: 1 << 20)
-            #expect(error?.code == .corrupt, "prefix of \(length) of \(frame.count) bytes: \(String(describing: error))")
+            let label = "prefix of \(length) of \(frame.count) bytes"
+            #expect(error?.code == .corrupt, "\(label): \(String(describing: error))")
         }
     }
 

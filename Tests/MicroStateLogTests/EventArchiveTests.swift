@@ -1,4 +1,5 @@
 import Foundation
+import MicroStateCompression
 @testable import MicroStateLog
 import Testing
 
@@ -450,6 +451,110 @@ struct EventArchiveTests {
             let error = archiveError { try Self.open(fileSystem) }
             #expect(error?.code == .corrupt && error?.path == path && error?.offset == offset,
                     "\(name): \(String(describing: error))")
+        }
+    }
+
+    /// A raw entry for `forgedChunk`: any values, consistent or not.
+    struct RawEntry {
+        var position: Int64
+        var revision: Int64
+        var stream: UInt32
+        var payload: [UInt8]
+    }
+
+    /// A chunk file with valid checksums around whatever it is given, built with the format's own header encoder:
+    /// damage that only the decoder's cross-checks can catch (a writer bug, or a crafted file).
+    static func forgedChunk(
+        id: UInt64 = 1, entries: [RawEntry], trailing: [UInt8] = [], cutOff: Int = 0,
+        firstPosition: Int64 = 1, lastPosition: Int64 = 3, eventCount: Int = 3,
+        streams: [([UInt8], Int64, Int64, UInt32)] = [(Array("a".utf8), 0, 1, 2), (Array("b".utf8), 0, 0, 1)]
+    ) -> [UInt8] {
+        var raw: [UInt8] = []
+        for entry in entries {
+            raw.appendLittleEndian(entry.position)
+            raw.appendLittleEndian(entry.revision)
+            raw.appendLittleEndian(entry.stream)
+            raw.appendLittleEndian(UInt32(entry.payload.count))
+            raw += entry.payload
+        }
+        raw = Array(raw.dropLast(cutOff)) + trailing
+        var footer: [UInt8] = []
+        for (name, first, last, count) in streams {
+            footer.appendLittleEndian(UInt16(name.count))
+            footer += name
+            footer.appendLittleEndian(first)
+            footer.appendLittleEndian(last)
+            footer.appendLittleEndian(count)
+        }
+        let body = Zstd.compress(raw)
+        let header = ArchiveChunkFormat.Header(
+            id: id, firstPosition: firstPosition, lastPosition: lastPosition, eventCount: eventCount,
+            streamCount: streams.count, rawBytes: raw.count, bodyBytes: body.count, footerBytes: footer.count,
+            bodyCRC: CRC32C.checksum(body), footerCRC: CRC32C.checksum(footer))
+        return ArchiveChunkFormat.encodeHeader(header) + body + footer
+    }
+
+    static let validRawEntries = [
+        RawEntry(position: 1, revision: 0, stream: 0, payload: [1]),
+        RawEntry(position: 2, revision: 0, stream: 1, payload: [2, 2]),
+        RawEntry(position: 3, revision: 1, stream: 0, payload: [3]),
+    ]
+
+    @Test("A body or footer that passes its checksum but contradicts the header or footer is refused, never returned")
+    func forgedContents() throws {
+        let valid = Self.validRawEntries
+        func with(_ index: Int, _ change: (inout RawEntry) -> Void) -> [RawEntry] {
+            var entries = valid
+            change(&entries[index])
+            return entries
+        }
+        let fileSystem = SimulatedFileSystem()
+        fileSystem.setContents(Self.forgedChunk(entries: valid), atPath: Self.chunkPath(1))
+        #expect(try Self.open(fileSystem).read(chunk: 1).map(\.position) == [1, 2, 3], "the forgery itself is sound")
+
+        let bodies: [(String, [UInt8])] = [
+            ("stream index out of range", Self.forgedChunk(entries: with(1) { $0.stream = 2 })),
+            ("positions out of order", Self.forgedChunk(entries: with(2) { $0.position = 2 })),
+            ("first position differs from the header", Self.forgedChunk(entries: with(0) { $0.position = 0 })),
+            ("last position differs from the header", Self.forgedChunk(entries: valid, lastPosition: 4)),
+            ("revision repeated in a stream", Self.forgedChunk(entries: with(2) { $0.revision = 0 })),
+            ("revisions disagree with the footer", Self.forgedChunk(entries: with(1) { $0.revision = 5 })),
+            ("bytes after the last entry", Self.forgedChunk(entries: valid, trailing: [0, 0, 0])),
+            ("payload runs past the body", Self.forgedChunk(entries: valid, cutOff: 1)),
+            ("fewer entries than the header says", Self.forgedChunk(
+                entries: valid, trailing: [UInt8](repeating: 0, count: 20), lastPosition: 9, eventCount: 4,
+                streams: [(Array("a".utf8), 0, 2, 3), (Array("b".utf8), 0, 0, 1)])),
+        ]
+        for (name, file) in bodies {
+            let fileSystem = SimulatedFileSystem()
+            fileSystem.setContents(file, atPath: Self.chunkPath(1))
+            let archive = try Self.open(fileSystem)
+            let error = archiveError { try archive.read(chunk: 1) }
+            #expect(error?.code == .corrupt && error?.path == Self.chunkPath(1) && error?.offset == 80,
+                    "\(name): \(String(describing: error))")
+        }
+
+        func stream(_ name: String, _ first: Int64, _ last: Int64, _ count: UInt32) -> ([UInt8], Int64, Int64, UInt32) {
+            (Array(name.utf8), first, last, count)
+        }
+        let a = stream("a", 0, 1, 2)
+        let b = stream("b", 0, 0, 1)
+        // Offsets in the footer: the second stream entry starts at 23 (2 + 1 + 20), its count at 23 + 3 + 16.
+        let footers: [(String, [UInt8], offsetInFooter: Int)] = [
+            ("name not UTF-8", Self.forgedChunk(entries: valid, streams: [a, ([0x80], 0, 0, 1)]), 25),
+            ("names out of order", Self.forgedChunk(entries: valid, streams: [stream("c", 0, 1, 2), b]), 23),
+            ("name repeated", Self.forgedChunk(entries: valid, streams: [a, stream("a", 0, 0, 1)]), 23),
+            ("count zero", Self.forgedChunk(entries: valid, eventCount: 2, streams: [a, stream("b", 0, 0, 0)]), 26),
+            ("more events than revisions", Self.forgedChunk(entries: valid, streams: [stream("a", 0, 0, 2), b]), 3),
+            ("counts disagree with the header", Self.forgedChunk(entries: valid, eventCount: 2), 46),
+        ]
+        for (name, file, offsetInFooter) in footers {
+            let fileSystem = SimulatedFileSystem()
+            fileSystem.setContents(file, atPath: Self.chunkPath(1))
+            let bodyBytes = file[56..<64].reversed().reduce(0) { $0 << 8 | Int($1) }
+            let error = archiveError { try Self.open(fileSystem) }
+            #expect(error?.code == .corrupt && error?.path == Self.chunkPath(1)
+                        && error?.offset == 80 + bodyBytes + offsetInFooter, "\(name): \(String(describing: error))")
         }
     }
 
