@@ -40,19 +40,16 @@ public enum Zstd {
             let result = ZSTD_CCtx_setParameter(context, parameter, value)
             precondition(ZSTD_isError(result) == 0, "ZSTD_CCtx_setParameter failed: \(errorName(result))")
         }
-        var output = [UInt8](unsafeUninitializedCapacity: max(bound, 1)) { buffer, count in
-            let result = withSource(input) { source in
-                ZSTD_compress2(context, buffer.baseAddress, bound, source, input.count)
-            }
-            precondition(ZSTD_isError(result) == 0, "ZSTD_compress2 failed: \(errorName(result))")
-            precondition(result <= bound, "zstd wrote past its own bound")
-            count = result
+        // Compress into a scratch buffer of the worst-case size, then copy out exactly the frame: compressible input
+        // leaves most of the bound unused, and the caller should not keep that slack alive.
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bound, 1), alignment: 16)
+        defer { scratch.deallocate() }
+        let result = withSource(input) { source in
+            ZSTD_compress2(context, scratch.baseAddress, bound, source, input.count)
         }
-        if output.capacity - output.count > output.count / 4 + 4096 {
-            // Compressible input leaves most of the bound unused; do not hand the caller that slack to keep alive.
-            output = Array(output)
-        }
-        return output
+        precondition(ZSTD_isError(result) == 0, "ZSTD_compress2 failed: \(errorName(result))")
+        precondition(result <= bound, "zstd wrote past its own bound")
+        return Array(UnsafeRawBufferPointer(rebasing: scratch[0..<result]))
     }
 
     /// Compresses `input` into one zstd frame that declares its decompressed size.
