@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 //
-// MicroStateDB: layers point one way (see docs/architecture.md). Only two Swift modules touch C:
-// MicroStateHTTP2 (nghttp2) and MicroStateWire (protobuf-c and the protoc-c output in Generated/).
+// MicroStateDB: layers point one way (see docs/architecture.md). Only three Swift modules touch C:
+// MicroStateHTTP2 (nghttp2), MicroStateWire (protobuf-c and the protoc-c output in Generated/) and
+// MicroStateCompression (zstd, for the event archive; ADR 0004).
 import PackageDescription
 
 let nio: [Target.Dependency] = [
@@ -42,6 +43,11 @@ let package = Package(
             pkgConfig: "libprotobuf-c",
             providers: [.apt(["libprotobuf-c-dev"])]
         ),
+        .systemLibrary(
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]
+        ),
         // protoc-c output, committed; regenerate with `make proto`.
         .target(
             name: "MicroStateProtos",
@@ -53,8 +59,11 @@ let package = Package(
         // Wire mapping: Swift value types <-> protobuf-c. The only Swift module importing Generated/.
         .target(name: "MicroStateWire", dependencies: ["MicroStateProtos", "CProtobufC"], swiftSettings: hotPath),
 
-        // Engine: durable log (segments, CRC32C, group commit, snapshots) and the MVCC store on top.
-        .target(name: "MicroStateLog", dependencies: [atomics, logging]),
+        // zstd behind one small API (Zstd.compress/decompress). The only Swift module importing libzstd.
+        .target(name: "MicroStateCompression", dependencies: ["CZstd"]),
+
+        // Engine: durable log (segments, CRC32C, group commit, snapshots, event archive) and the MVCC store on top.
+        .target(name: "MicroStateLog", dependencies: ["MicroStateCompression", atomics, logging]),
         .target(
             name: "MicroStateStore",
             dependencies: ["MicroStateLog", atomics, .product(name: "DequeModule", package: "swift-collections")],
@@ -105,7 +114,8 @@ let package = Package(
         ),
 
         .testTarget(name: "MicroStateWireTests", dependencies: ["MicroStateWire"]),
-        .testTarget(name: "MicroStateLogTests", dependencies: ["MicroStateLog"]),
+        .testTarget(name: "MicroStateCompressionTests", dependencies: ["MicroStateCompression"]),
+        .testTarget(name: "MicroStateLogTests", dependencies: ["MicroStateLog", "MicroStateCompression"]),
         .testTarget(name: "MicroStateStoreTests", dependencies: ["MicroStateStore", "MicroStateLog"]),
         .testTarget(name: "MicroStateHTTP2Tests", dependencies: ["MicroStateHTTP2"] + nio),
         .testTarget(

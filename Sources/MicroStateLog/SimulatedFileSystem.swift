@@ -5,7 +5,8 @@ import Foundation
 ///
 /// - `crash(keepingUnsyncedBytes:)` is a power loss: every file goes back to what was synced, plus optionally a prefix
 ///   of the unsynced writes in the order they were made (a torn write); directory entries go back to what was
-///   synced with `synchronizeDirectory`. Open handles become invalid.
+///   synced with `synchronizeDirectory` of their own directory (a created, renamed or removed name is durable only
+///   after that). Open handles become invalid.
 /// - `halt(afterOperations:tornBytes:)` stops the "process" at a chosen mutating operation: that operation (a write
 ///   keeps only its first `tornBytes` bytes) and everything after it fail, as if the process died there.
 /// - `failWrites` / `failSyncs` inject `EIO`-like failures without halting; `capacity` makes writes and allocations
@@ -431,11 +432,16 @@ public final class SimulatedFileSystem: FileSystem, @unchecked Sendable {
     public func synchronizeDirectory(atPath path: String) throws {
         try self.mutex.withLock {
             if try self.mutate("fsync directory") || self.syncsFailing { throw self.failure("fsync directory") }
+            // Only the directory's own entries: an fsync of `/data` does not make a rename inside `/data/events`
+            // durable, just as on a real file system.
             let prefix = Self.normalize(path) + "/"
-            for name in self.durableNames.keys where name.hasPrefix(prefix) && self.names[name] == nil {
+            func isEntry(_ name: String) -> Bool {
+                name.hasPrefix(prefix) && !name.dropFirst(prefix.count).contains("/")
+            }
+            for name in self.durableNames.keys where isEntry(name) && self.names[name] == nil {
                 self.durableNames.removeValue(forKey: name)
             }
-            for (name, file) in self.names where name.hasPrefix(prefix) {
+            for (name, file) in self.names where isEntry(name) {
                 self.durableNames[name] = file
             }
         }
