@@ -163,6 +163,8 @@ func main() throws {
          String(format: "%.0f records/s (%d records in %.2f s)", Double(replayed) / recoverySeconds, replayed, recoverySeconds),
          ">= 500000 records/s")
 
+    try eventFigures()
+
     // RSS in a fresh process.
     let child = Process()
     child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
