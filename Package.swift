@@ -110,7 +110,7 @@ let package = Package(
         // In-process figures for `make bench` (store, WAL, recovery, RSS); not a test.
         .executableTarget(
             name: "microstatedb-bench",
-            dependencies: ["MicroStateNode", "MicroStateStore", "MicroStateLog"]
+            dependencies: ["MicroStateNode", "MicroStateStore", "MicroStateLog", "MicroStateRPC", "MicroStateWire"] + nio
         ),
 
         .testTarget(name: "MicroStateWireTests", dependencies: ["MicroStateWire"]),

@@ -55,6 +55,15 @@ GET_BODY = grpc_frame(field_bytes(1, KEY))  # microstate GetRequest{key} == etcd
 PUT_BODY = grpc_frame(field_bytes(1, KEY) + field_bytes(2, VALUE))  # PutRequest{key, value} in both
 
 
+EVENTS_PER_APPEND = 100
+EVENT = field_bytes(2, b"bench.Happened") + field_bytes(3, b"e" * 100)  # EventData{type, data}; empty id
+# AppendRequest{stream="bench", events=[...100]}: ids empty, so every request writes (no idempotent replay).
+APPEND_BODY = grpc_frame(field_bytes(1, b"bench") + b"".join(field_bytes(4, EVENT) for _ in range(EVENTS_PER_APPEND)))
+READ_ALL_COUNT = 100_000
+READ_ALL_BODY = grpc_frame(field_bytes(1, b"$all") + varint(4 << 3) + varint(READ_ALL_COUNT))  # ReadRequest{$all, max_count}
+APPENDS = int(os.environ.get("BENCH_APPENDS", "3000"))
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -139,11 +148,11 @@ def start_nghttpd(tmp):
     return proc, f"http://127.0.0.1:{port}/file16"
 
 
-def start_node(tmp):
+def start_node(tmp, extra=()):
     port = free_port()
     data = Path(tmp) / f"node-{port}"
     proc = Proc([str(RELEASE / "microstatedb"), "serve", "--listen", f"127.0.0.1:{port}", "--admin", "off",
-                 "--data-dir", str(data)])
+                 "--data-dir", str(data)] + list(extra))
     wait_port(port)
     return proc, port
 
@@ -247,10 +256,63 @@ def main():
             print(f"{name} at 5000 req/s: p50 {lat['p50_ms']:.3f} ms, p99 {lat['p99_ms']:.3f} ms "
                   f"(target p99 < {target} ms, {lat['n']} requests)")
     print()
+    event_figures()
+    print()
     bench = RELEASE / "microstatedb-bench"
     if bench.exists():
         print("In-process (microstatedb-bench):", flush=True)
         subprocess.run([str(bench)], check=False)
+
+
+def event_figures():
+    """Issue #3 over gRPC: batched durable append, catch-up read, event-sourcing overhead, live delivery."""
+    print("EventStream over gRPC:", flush=True)
+    with tempfile.TemporaryDirectory(prefix="microstatedb-bench-events-") as tmp:
+        bodies = Path(tmp)
+        (bodies / "append.bin").write_bytes(APPEND_BODY)
+        (bodies / "read.bin").write_bytes(READ_ALL_BODY)
+        (bodies / "put.bin").write_bytes(PUT_BODY)
+        node, port = start_node(tmp)
+        try:
+            url = f"http://127.0.0.1:{port}/microstate.v1.EventStream"
+            status = grpc_ok(port, "/microstate.v1.EventStream/Append", APPEND_BODY)
+            assert status in ("0", "unchecked"), f"Append failed with grpc-status {status}"
+            args = ["h2load", "-c", "4", "-m", "4", "-t", "1", "-n", str(APPENDS), "-d", str(bodies / "append.bin"),
+                    "-H", "content-type: application/grpc", "-H", "te: trailers", url + "/Append"]
+            out = subprocess.run(args, capture_output=True, text=True, timeout=600).stdout
+            rps = float(re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", out).group(1))
+            print(f"  {'durable append (fsync, 100 events/append, 16 in flight)':<56}{rps * EVENTS_PER_APPEND:>10.0f} events/s"
+                  f"   target >= 200000")
+            reads = max(1, (APPENDS * EVENTS_PER_APPEND) // READ_ALL_COUNT)
+            args = ["h2load", "-c", "1", "-m", "1", "-t", "1", "-n", str(reads), "-d", str(bodies / "read.bin"),
+                    "-H", "content-type: application/grpc", "-H", "te: trailers", url + "/Read"]
+            out = subprocess.run(args, capture_output=True, text=True, timeout=600).stdout
+            seconds = re.search(r"finished in ([\d.]+)(\w+),", out)
+            elapsed = float(seconds.group(1)) / (1000.0 if seconds.group(2) == "ms" else 1.0)
+            print(f"  {'catch-up Read of $all over gRPC (h2load client)':<56}{reads * READ_ALL_COUNT / elapsed:>10.0f} events/s"
+                  f"   target >= 200000")
+            bench = RELEASE / "microstatedb-bench"
+            run = subprocess.run([str(bench), "subscribers", f"127.0.0.1:{port}", "100", "10000", "10"],
+                                 capture_output=True, text=True, timeout=300)
+            print(run.stdout.rstrip() or f"  subscribers figure failed: {run.stderr[-500:]}", flush=True)
+        finally:
+            node.stop()
+
+        # Event-sourcing overhead: Put with the full event history kept and logged (os) vs memory, no history.
+        figures = {"sourced": [], "bare": []}
+        for _ in range(ROUNDS):
+            for name, extra in [("sourced", ["--durability", "os", "--history-revisions", "100000000"]),
+                                ("bare", ["--durability", "memory", "--history-revisions", "0"])]:
+                node, port = start_node(tmp, extra)
+                try:
+                    purl = f"http://127.0.0.1:{port}/microstate.v1.KV/Put"
+                    h2load(purl, n=20000, body=str(bodies / "put.bin"))
+                    figures[name].append(measure(node.pid, purl, PUT_REQUESTS, str(bodies / "put.bin"))["rps"])
+                finally:
+                    node.stop()
+        sourced, bare = statistics.median(figures["sourced"]), statistics.median(figures["bare"])
+        print(f"  {'Put, full history + log (os) vs memory, no history':<56}{sourced:>10.0f} vs {bare:.0f} req/s"
+              f" = {(1 - sourced / bare) * 100:.1f}% overhead   target <= 10%")
 
 
 if __name__ == "__main__":

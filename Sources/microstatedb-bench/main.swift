@@ -173,4 +173,8 @@ func main() throws {
     child.waitUntilExit()
 }
 
-try main()
+if CommandLine.arguments.dropFirst().first == "subscribers" {
+    try await subscriberFigure(arguments: Array(CommandLine.arguments.dropFirst(2)))
+} else {
+    try main()
+}
