@@ -41,6 +41,9 @@ extension KVService {
             )
         case .get(let kv):
             return ResponseOp(response: .get(GetResponse(header: self.header(), found: kv != nil, kv: kv.map(KeyValue.init))))
+        case .ack:
+            // Unreachable until the wire mapping carries RequestOp.ack: `storeOp` never builds an ack op.
+            return ResponseOp(response: nil)
         }
     }
 

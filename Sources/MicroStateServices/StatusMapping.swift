@@ -17,6 +17,9 @@ public enum StatusMapping {
         .resourceExhausted: .resourceExhausted,
         .unavailable: .unavailable,
         .internal: .internalError,
+        .notFound: .notFound,
+        .alreadyExists: .alreadyExists,
+        .failedPrecondition: .failedPrecondition,
     ]
 
     /// Maps any error raised while serving a call to the `RPCError` the client sees.

@@ -38,10 +38,13 @@ public final class KVStore: @unchecked Sendable {
         case put(revision: Int64, StorePutResult, @Sendable (Result<StorePutResult, StoreError>) -> Void)
         case delete(revision: Int64, StoreDeleteResult, @Sendable (Result<StoreDeleteResult, StoreError>) -> Void)
         case txn(revision: Int64, StoreTxnResult, @Sendable (Result<StoreTxnResult, StoreError>) -> Void)
+        /// An event-stream write (or an idempotent retry waiting on one): the closure holds the result.
+        case stream(revision: Int64, @Sendable (StoreError?) -> Void)
 
         var revision: Int64 {
             switch self {
-            case .put(let revision, _, _), .delete(let revision, _, _), .txn(let revision, _, _):
+            case .put(let revision, _, _), .delete(let revision, _, _), .txn(let revision, _, _),
+                .stream(let revision, _):
                 return revision
             }
         }
@@ -54,6 +57,8 @@ public final class KVStore: @unchecked Sendable {
                 completion(error.map { .failure($0) } ?? .success(result))
             case .txn(_, let result, let completion):
                 completion(error.map { .failure($0) } ?? .success(result))
+            case .stream(_, let complete):
+                complete(error)
             }
         }
     }
@@ -63,10 +68,13 @@ public final class KVStore: @unchecked Sendable {
         var completed: [PendingCompletion] = []
         var failed: [(PendingCompletion, StoreError)] = []
         var ready: [StoreWatcher] = []
+        /// Subscriptions whose `onReady` is due (armed ones woken by new durable events, rebalanced or ended).
+        var subscriptionsReady: [StoreSubscription] = []
         var snapshot: (revision: Int64, index: UInt64)? = nil
 
         var isEmpty: Bool {
             self.completed.isEmpty && self.failed.isEmpty && self.ready.isEmpty && self.snapshot == nil
+                && self.subscriptionsReady.isEmpty
         }
     }
 
@@ -109,6 +117,29 @@ public final class KVStore: @unchecked Sendable {
     var snapshotsTaken = 0
     var snapshotFailures = 0
     var snapshotPin: Int64? = nil
+
+    // Event streams (ADR 0004), guarded by `lock`. See KVStore+Streams.swift.
+    /// Every event, and the per-stream index: all event storage.
+    var eventLog = EventLog()
+    /// By stream id (the `EventLog` stream id).
+    var streams: [StreamState] = []
+    var streamIDs: [String: Int] = [:]
+    var groups: [String: GroupState] = [:]
+    /// The idempotency window of event ids, and the ids in the order written (for eviction).
+    var eventIDs: [String: EventIDEntry] = [:]
+    var eventIDOrder = Deque<(id: String, position: Int64)>()
+    /// Erasures (hard delete, truncate-before) waiting for their write to be durable and past any snapshot pin.
+    var pendingErasures = Deque<(revision: Int64, stream: Int, below: Int64)>()
+    /// Hard deletes waiting to be durable, to end the stream's subscriptions.
+    var pendingStreamEnds = Deque<(revision: Int64, stream: Int)>()
+    /// Live subscriptions by id; `$all` ones also in `allSubscriptions`, stream ones in their `StreamState`
+    /// (or, before the stream exists, in `unresolvedSubscriptions`).
+    var subscriptions: [Int: StoreSubscription] = [:]
+    var allSubscriptions: [StoreSubscription] = []
+    var unresolvedSubscriptions: [String: [StoreSubscription]] = [:]
+    /// Subscriptions armed for a one-shot `onReady`.
+    var armedSubscriptions = 0
+    var nextSubscriptionID = 0
 
     // Guarded by `inboxLock`.
     private let inboxLock = StoreLock()
@@ -179,16 +210,23 @@ public final class KVStore: @unchecked Sendable {
             idempotencyKeys: self.idempotency.count,
             ttlKeys: self.ttlKeys,
             ttlQueued: self.deadlines.count,
-            logFailed: self.logFailure != nil
+            logFailed: self.logFailure != nil,
+            streams: self.streams.count,
+            events: self.eventLog.count,
+            subscriptions: self.subscriptions.count,
+            groups: self.groups.count,
+            eventIDs: self.eventIDs.count
         )
     }
 
     /// Refuses every later write with `unavailable`; writes already pending still complete when durable.
-    /// Reads and watchers keep working.
+    /// Reads and watchers keep working; event subscriptions end with `unavailable`.
     public func close() {
+        var deferred = Deferred()
         self.lock.lock()
         self.closed = true
-        self.unlockAndDrain()
+        self.endAllSubscriptions(.unavailable("the store is closed"), deferred: &deferred)
+        self.unlockAndRun(&deferred)
     }
 
     // MARK: - Reads
@@ -785,9 +823,13 @@ public final class KVStore: @unchecked Sendable {
         if self.watcherCount > 0 {
             self.deliverEvents(after: self.durable, through: revision, deferred: &deferred)
         }
+        let previous = self.durable
         self.durable = revision
         while let first = self.pending.first, first.revision <= revision {
             deferred.completed.append(self.pending.removeFirst())
+        }
+        if self.armedSubscriptions > 0 || !self.pendingStreamEnds.isEmpty || !self.pendingErasures.isEmpty {
+            self.streamsBecameDurable(after: previous, deferred: &deferred)
         }
         self.compactIfNeeded()
     }
@@ -944,6 +986,9 @@ public final class KVStore: @unchecked Sendable {
         }
         for watcher in deferred.ready {
             watcher.onReady()
+        }
+        for subscription in deferred.subscriptionsReady {
+            subscription.onReady()
         }
         if let snapshot = deferred.snapshot {
             self.snapshotQueue.async {
