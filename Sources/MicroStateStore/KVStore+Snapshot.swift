@@ -54,7 +54,7 @@ extension KVStore {
         let index = self.durableIndex
         self.snapshotPin = revision
         self.lastSnapshotRevision = revision
-        self.recordsSinceSnapshot = Int(self.revision - self.durable)
+        self.recordsSinceSnapshot = self.pendingRecords
         self.unlockAndDrain()
         try self.writeSnapshot(revision: revision, index: index)
     }

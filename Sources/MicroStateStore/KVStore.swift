@@ -2,11 +2,14 @@ import Atomics
 import DequeModule
 import Dispatch
 
-/// The MVCC key-value state machine: a fold of the node's log.
+/// The MVCC key-value state machine and the event streams on the same log: a fold of the node's log.
 ///
 /// Every write becomes one `StoreRecord` appended to the injected `StoreLog`; `restore` and `replay` rebuild
 /// the state from a snapshot and the records after it. One global revision is bumped by every write (a Txn's
-/// writes share one). Each key keeps etcd's `createRevision`, `modRevision` and `version`.
+/// writes share one; an append of N events takes N, one per event: its `$all` positions, ADR 0004). Each key
+/// keeps etcd's `createRevision`, `modRevision` and `version`. Event streams (append, read, subscriptions,
+/// consumer groups, retention, aggregate snapshots) are in `KVStore+Streams.swift` and the files next to it;
+/// all event storage is behind `EventLog`.
 ///
 /// Durability and visibility: a write is applied to the in-memory state at once (so the next write's
 /// validation sees it, and log order equals revision order) and its record is appended in the same critical
@@ -164,6 +167,9 @@ public final class KVStore: @unchecked Sendable {
         precondition(configuration.limits.maxKeyBytes <= Int(UInt16.max), "maxKeyBytes must be at most 65535")
         precondition(configuration.limits.maxKeyBytes > 0 && configuration.limits.maxValueBytes >= 0)
         precondition(configuration.limits.historyRetentionRevisions >= 0)
+        precondition(configuration.limits.maxStreamNameBytes > 0 && configuration.limits.maxEventTypeBytes > 0)
+        precondition(configuration.limits.maxReadCount > 0 && configuration.limits.maxEventsPerAppend > 0)
+        precondition(configuration.limits.maxEventIDs >= 0 && configuration.limits.maxSubscriptions >= 0)
         self.configuration = configuration
         self.limits = configuration.limits
         self.log = log
@@ -657,8 +663,13 @@ public final class KVStore: @unchecked Sendable {
         }
         self.snapshotPin = self.durable
         self.lastSnapshotRevision = self.durable
-        self.recordsSinceSnapshot = Int(self.revision - self.durable)
+        self.recordsSinceSnapshot = self.pendingRecords
         deferred.snapshot = (self.durable, self.durableIndex)
+    }
+
+    /// Records appended but not yet durable (records, not revisions: an append's record takes one per event).
+    var pendingRecords: Int {
+        self.lastAppendedIndex > self.durableIndex ? Int(self.lastAppendedIndex - self.durableIndex) : 0
     }
 
     /// Queues a completion for `pending` in revision order (an idempotent retry may wait on an older revision).
