@@ -64,7 +64,8 @@ extension KVStore {
 
     /// Why the state refuses an ack now (latest state, pending writes included), if it does. Lock held.
     func ackRefusal(group: String, stream: String, revision: Int64) -> StoreError? {
-        let what = "ack of revision \(revision) of stream \(StoreError.quote(stream)) for group \(StoreError.quote(group))"
+        let what =
+            "ack of revision \(revision) of stream \(StoreError.quote(stream)) for group \(StoreError.quote(group))"
         guard let id = self.streamIDs[stream], self.eventLog.nextRevision(of: id) > 0 else {
             return .failedPrecondition("\(what): the stream has no events")
         }

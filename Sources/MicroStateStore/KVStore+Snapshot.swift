@@ -283,7 +283,8 @@ extension KVStore {
         }
         guard reader.isAtEnd else {
             throw StoreError.corrupt(
-                "snapshot at index \(index) has \(snapshot.count - reader.offset) trailing bytes at byte \(reader.offset)"
+                "snapshot at index \(index) has \(snapshot.count - reader.offset) trailing bytes "
+                    + "at byte \(reader.offset)"
             )
         }
         self.liveKeys = keyCount

@@ -59,7 +59,12 @@ extension KVStore {
 
     /// Serializes up to `snapshotChunkItems` streams from id `next`; returns whether every stream was seen.
     /// Streams registered after the pin have no state at `revision` and are skipped like empty ones.
-    private func snapshotStreams(revision: Int64, next: inout Int, into writer: inout ByteWriter, count: inout Int)
+    private func snapshotStreams(
+        revision: Int64,
+        next: inout Int,
+        into writer: inout ByteWriter,
+        count: inout Int
+    )
         -> Bool
     {
         self.lock.lock()
@@ -131,7 +136,12 @@ extension KVStore {
 
     /// Serializes up to `snapshotChunkItems` event ids written after position `after` and at or before
     /// `revision`, still in their window; returns whether the end was reached.
-    private func snapshotEventIDs(revision: Int64, after: inout Int64, into writer: inout ByteWriter, count: inout Int)
+    private func snapshotEventIDs(
+        revision: Int64,
+        after: inout Int64,
+        into writer: inout ByteWriter,
+        count: inout Int
+    )
         -> Bool
     {
         self.lock.lock()
@@ -176,7 +186,12 @@ extension KVStore {
 
     /// Serializes up to `snapshotChunkItems` kept events from position `from` to `revision`; returns whether the
     /// end was reached.
-    private func snapshotEvents(revision: Int64, from: inout Int64, into writer: inout ByteWriter, count: inout Int)
+    private func snapshotEvents(
+        revision: Int64,
+        from: inout Int64,
+        into writer: inout ByteWriter,
+        count: inout Int
+    )
         -> Bool
     {
         self.lock.lock()

@@ -62,7 +62,9 @@ extension KVStore {
                 self.unlockAndDrain()
                 return completion(.success(result))
             }
-            self.insertPending(.stream(revision: result.position) { completion($0.map { .failure($0) } ?? .success(result)) })
+            self.insertPending(
+                .stream(revision: result.position) { completion($0.map { .failure($0) } ?? .success(result)) }
+            )
             self.unlockAndDrain()
             return
         case .conflict(let error):
@@ -314,7 +316,12 @@ extension KVStore {
         self.lock.lock()
         defer { self.unlockAndDrain() }
         guard let id = self.streamIDs[stream] else {
-            return StoreStreamInfo(metadata: StoreStreamMetadata(), lastRevision: -1, deleted: false, hardDeleted: false)
+            return StoreStreamInfo(
+                metadata: StoreStreamMetadata(),
+                lastRevision: -1,
+                deleted: false,
+                hardDeleted: false
+            )
         }
         let settings = self.streams[id].settings.at(self.durable) ?? StreamSettings()
         return StoreStreamInfo(
@@ -564,7 +571,9 @@ extension KVStore {
             }
             let typeBytes = event.type.utf8.count
             if typeBytes == 0 {
-                return .invalidArgument("event \(index) of the append to stream \(StoreError.quote(stream)) has no type")
+                return .invalidArgument(
+                    "event \(index) of the append to stream \(StoreError.quote(stream)) has no type"
+                )
             }
             if typeBytes > self.limits.maxEventTypeBytes {
                 return .exceeds(
@@ -769,7 +778,12 @@ extension KVStore {
     func applyStreamOperation(_ operation: StoreRecord.Operation, revision: Int64, time: Int64) {
         switch operation {
         case .append(let stream, let events):
-            self.applyAppend(stream: self.streamID(creating: stream), events: events, lastPosition: revision, time: time)
+            self.applyAppend(
+                stream: self.streamID(creating: stream),
+                events: events,
+                lastPosition: revision,
+                time: time
+            )
         case .ack(let group, let stream, let streamRevision):
             self.applyAck(group: group, stream: stream, revision: streamRevision, at: revision)
         case .streamMetadata(let stream, let metadata):

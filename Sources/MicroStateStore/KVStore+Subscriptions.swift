@@ -23,14 +23,21 @@ extension KVStore {
             throw error
         }
         if from < -1 {
-            throw StoreError.invalidArgument("subscription to stream \(StoreError.quote(stream)) from \(from): below -1")
+            throw StoreError.invalidArgument(
+                "subscription to stream \(StoreError.quote(stream)) from \(from): below -1"
+            )
         }
         if !group.isEmpty, let error = self.validateGroupName(group) {
             throw error
         }
         let prefixBytes = typePrefix.utf8.count
         if prefixBytes > self.limits.maxEventTypeBytes {
-            throw StoreError.exceeds("type prefix", prefixBytes, limit: "maxEventTypeBytes", self.limits.maxEventTypeBytes)
+            throw StoreError.exceeds(
+                "type prefix",
+                prefixBytes,
+                limit: "maxEventTypeBytes",
+                self.limits.maxEventTypeBytes
+            )
         }
         var deferred = Deferred()
         self.lock.lock()

@@ -27,10 +27,16 @@ struct AggregateSnapshotTests {
         _ = try store.appendNow("s", (0..<4).map { ev("t", id: "e\($0)") }).get()
         _ = try store.setMetadataNow("s", StoreStreamMetadata(truncateBefore: 2)).get()
         let cases: [(String, Int64, String, StoreError.Code, String)] = [
-            ("s", 4, "x", .failedPrecondition, "snapshot of stream \"s\" at revision 4: the stream's last revision is 3"),
+            (
+                "s", 4, "x", .failedPrecondition,
+                "snapshot of stream \"s\" at revision 4: the stream's last revision is 3"
+            ),
             ("s", 1, "x", .failedPrecondition, "revision 1: that revision is hidden"),
             ("none", 0, "x", .failedPrecondition, "the stream has no events"),
-            ("s", 3, "12345", .invalidArgument, "aggregate snapshot state of 5 bytes exceeds maxAggregateSnapshotBytes 4"),
+            (
+                "s", 3, "12345", .invalidArgument,
+                "aggregate snapshot state of 5 bytes exceeds maxAggregateSnapshotBytes 4"
+            ),
             ("s", -1, "x", .invalidArgument, "at revision -1"),
             ("$s", 0, "x", .invalidArgument, "reserved"),
         ]

@@ -24,11 +24,20 @@ struct ConsumerGroupTests {
         #expect(store.groupCheckpoint(group: "g", stream: "s") == 1)
         log.release()
         let cases: [(String, String, Int64, StoreError.Code, String)] = [
-            ("g", "s", 0, .failedPrecondition, "ack of revision 0 of stream \"s\" for group \"g\": already acknowledged; the group's checkpoint is at revision 1"),
-            ("g", "s", 5, .failedPrecondition, "ack of revision 5 of stream \"s\" for group \"g\": the stream's last revision is 4"),
+            (
+                "g", "s", 0, .failedPrecondition,
+                "ack of revision 0 of stream \"s\" for group \"g\": already acknowledged; the group's checkpoint is at revision 1"
+            ),
+            (
+                "g", "s", 5, .failedPrecondition,
+                "ack of revision 5 of stream \"s\" for group \"g\": the stream's last revision is 4"
+            ),
             ("g", "none", 0, .failedPrecondition, "the stream has no events"),
             ("", "s", 2, .invalidArgument, "group name is empty"),
-            (String(repeating: "g", count: 257), "s", 2, .invalidArgument, "group name of 257 bytes exceeds maxGroupNameBytes 256"),
+            (
+                String(repeating: "g", count: 257), "s", 2, .invalidArgument,
+                "group name of 257 bytes exceeds maxGroupNameBytes 256"
+            ),
             ("g", "$all", 2, .invalidArgument, "reserved"),
             ("g", "s", -1, .invalidArgument, "revisions start at 0"),
         ]
@@ -94,7 +103,10 @@ struct ConsumerGroupTests {
                 store.txnNow(
                     StoreTxnRequest(
                         compares: [StoreCompare(key: b("model/1"), result: .equal, target: .value(b("before")))],
-                        success: [.put(key: b("model/1"), value: b("after"), ttlMilliseconds: 0), op, .delete(key: b("model/2"))]
+                        success: [
+                            .put(key: b("model/1"), value: b("after"), ttlMilliseconds: 0), op,
+                            .delete(key: b("model/2")),
+                        ]
                     )
                 ).error
             )
@@ -103,7 +115,9 @@ struct ConsumerGroupTests {
         }
         let twice = try #require(
             store.txnNow(
-                StoreTxnRequest(success: [.ack(group: "g", stream: "s", revision: 2), .ack(group: "g", stream: "s", revision: 2)])
+                StoreTxnRequest(success: [
+                    .ack(group: "g", stream: "s", revision: 2), .ack(group: "g", stream: "s", revision: 2),
+                ])
             ).error
         )
         #expect(twice.code == .invalidArgument && twice.message.contains("more than once"))

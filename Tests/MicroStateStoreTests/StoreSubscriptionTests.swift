@@ -58,7 +58,10 @@ struct StoreSubscriptionTests {
     @Test("$all subscriptions filter by type prefix and skip hidden and hard-deleted events")
     func filters() throws {
         let store = KVStore.make()
-        _ = try store.appendNow("a", [ev("order.created", id: "a0"), ev("order.paid", id: "a1"), ev("user.x", id: "a2")]).get()
+        _ = try store.appendNow(
+            "a",
+            [ev("order.created", id: "a0"), ev("order.paid", id: "a1"), ev("user.x", id: "a2")]
+        ).get()
         _ = try store.appendNow("b", [ev("order.created", id: "b0")]).get()
         _ = try store.appendNow("c", [ev("order.created", id: "c0")]).get()
         _ = try store.setMetadataNow("a", StoreStreamMetadata(truncateBefore: 1)).get()
@@ -190,7 +193,10 @@ struct StoreSubscriptionTests {
         for child in Mirror(reflecting: slow).children {
             #expect(!(child.value is [StoreRecordedEvent]), "\(child.label ?? "?") buffers events")
             if let collection = child.value as? any Collection {
-                #expect(collection.isEmpty || child.label == "streamName" || child.label == "typePrefix", "\(child.label ?? "?")")
+                #expect(
+                    collection.isEmpty || child.label == "streamName" || child.label == "typePrefix",
+                    "\(child.label ?? "?")"
+                )
             }
         }
         let late = slow.drain(maxEvents: 500).events
@@ -218,7 +224,12 @@ struct StoreSubscriptionTests {
         let received = Box<[StoreRecordedEvent]>()
         let receivedOne = Box<[StoreRecordedEvent]>()
         let group = DispatchGroup()
-        func consume(_ subscription: StoreSubscription, _ ready: ReadySignal, _ box: Box<[StoreRecordedEvent]>, until count: @escaping @Sendable ([StoreRecordedEvent]) -> Bool) {
+        func consume(
+            _ subscription: StoreSubscription,
+            _ ready: ReadySignal,
+            _ box: Box<[StoreRecordedEvent]>,
+            until count: @escaping @Sendable ([StoreRecordedEvent]) -> Bool
+        ) {
             DispatchQueue.global().async(group: group) {
                 var events: [StoreRecordedEvent] = []
                 var caughtUp = 0
@@ -241,7 +252,10 @@ struct StoreSubscriptionTests {
         consume(one, oneReady, receivedOne) { $0.count >= 50 / writers + appendsPerWriter * 2 }
         DispatchQueue.concurrentPerform(iterations: writers) { writer in
             for i in 0..<appendsPerWriter {
-                let result = store.appendNow("w\(writer)", [ev("t", id: "w\(writer)-\(i)-a"), ev("t", id: "w\(writer)-\(i)-b")])
+                let result = store.appendNow(
+                    "w\(writer)",
+                    [ev("t", id: "w\(writer)-\(i)-a"), ev("t", id: "w\(writer)-\(i)-b")]
+                )
                 precondition((try? result.get()) != nil)
                 if i % 10 == 0 {
                     store.putNow("kv/\(writer)", "\(i)")

@@ -64,7 +64,10 @@ struct StreamAppendTests {
     func expectations() throws {
         let store = KVStore.make()
         let cases: [(StoreExpectedRevision, Int64, String)] = [
-            (.streamExists, -1, "append to stream \"s\" expected the stream to exist but the stream has no events (revision -1)"),
+            (
+                .streamExists, -1,
+                "append to stream \"s\" expected the stream to exist but the stream has no events (revision -1)"
+            ),
             (.exact(0), -1, "append to stream \"s\" expected revision 0 but the stream has no events (revision -1)"),
         ]
         for (expected, current, message) in cases {
@@ -104,9 +107,15 @@ struct StreamAppendTests {
             ("reserved 2", "$ce-x", [ev("t")], .any, "starts with \"$\""),
             ("control", "a\u{7}b", [ev("t")], .any, "contains a control character"),
             ("no events", "s", [], .any, "has no events"),
-            ("too many", "s", [ev("t"), ev("t"), ev("t"), ev("t")], .any, "append of 4 events exceeds maxEventsPerAppend 3"),
+            (
+                "too many", "s", [ev("t"), ev("t"), ev("t"), ev("t")], .any,
+                "append of 4 events exceeds maxEventsPerAppend 3"
+            ),
             ("no type", "s", [ev("")], .any, "event 0 of the append to stream \"s\" has no type"),
-            ("long type", "s", [ev("t"), ev("123456789")], .any, "event 1: type of 9 bytes exceeds maxEventTypeBytes 8"),
+            (
+                "long type", "s", [ev("t"), ev("123456789")], .any,
+                "event 1: type of 9 bytes exceeds maxEventTypeBytes 8"
+            ),
             ("long id", "s", [ev("t", id: "123456")], .any, "event 0: id of 6 bytes exceeds maxEventIDBytes 5"),
             (
                 "metadata", "s", [ev("t", metadata: ["a": "", "b": "", "c": ""])], .any,
@@ -117,7 +126,8 @@ struct StreamAppendTests {
                 "event 0 of 61 bytes exceeds maxEventBytes 60"
             ),
             (
-                "big append", "s", [ev("t", data: String(repeating: "d", count: 40)), ev("t", data: String(repeating: "d", count: 40))],
+                "big append", "s",
+                [ev("t", data: String(repeating: "d", count: 40)), ev("t", data: String(repeating: "d", count: 40))],
                 .any, "append of 102 bytes exceeds maxAppendBytes 100"
             ),
             ("duplicate id", "s", [ev("t", id: "a"), ev("t", id: "a")], .any, "event id \"a\" appears more than once"),
@@ -165,8 +175,14 @@ struct StreamAppendTests {
         let store = KVStore.make()
         _ = try store.appendNow("s", [ev("a", id: "x1"), ev("a", id: "x2"), ev("a", id: "x3")]).get()
         let cases: [(String, String, [StoreEventData], String)] = [
-            ("partial", "s", [ev("a", id: "x3"), ev("a", id: "new")], "event id \"x3\" (event 0 of the append to stream \"s\") was already written to stream \"s\" at revision 2 (position 3)"),
-            ("other stream", "t", [ev("a", id: "x1"), ev("a", id: "x2"), ev("a", id: "x3")], "event id \"x1\" (event 0 of the append to stream \"t\") was already written to stream \"s\" at revision 0 (position 1)"),
+            (
+                "partial", "s", [ev("a", id: "x3"), ev("a", id: "new")],
+                "event id \"x3\" (event 0 of the append to stream \"s\") was already written to stream \"s\" at revision 2 (position 3)"
+            ),
+            (
+                "other stream", "t", [ev("a", id: "x1"), ev("a", id: "x2"), ev("a", id: "x3")],
+                "event id \"x1\" (event 0 of the append to stream \"t\") was already written to stream \"s\" at revision 0 (position 1)"
+            ),
             ("order", "s", [ev("a", id: "x2"), ev("a", id: "x1")], "event id \"x2\""),
             ("gap", "s", [ev("a", id: "x1"), ev("a", id: "x3")], "event id \"x1\""),
             ("with an empty id", "s", [ev("a", id: "x1"), ev("a")], "event id \"x1\""),
@@ -223,7 +239,11 @@ struct StreamAppendTests {
             var attempts = 0
             while expected < target - 1 && attempts < 10_000 {
                 attempts += 1
-                let result = store.appendNow("race", [ev("t", id: "w\(worker)-\(attempts)")], expected: .exact(expected))
+                let result = store.appendNow(
+                    "race",
+                    [ev("t", id: "w\(worker)-\(attempts)")],
+                    expected: .exact(expected)
+                )
                 switch result {
                 case .success(let appended):
                     wins.update { $0![appended.lastRevision, default: 0] += 1 }

@@ -17,7 +17,9 @@ struct StreamKVInterplayTests {
         _ = try store.saveSnapshotNow("s", 1, "x").get()  // 7
         store.deleteNow("a")  // 8
         _ = try store.txnNow(
-            StoreTxnRequest(success: [.put(key: b("b"), value: b("2"), ttlMilliseconds: 0), .ack(group: "g", stream: "s", revision: 1)])
+            StoreTxnRequest(success: [
+                .put(key: b("b"), value: b("2"), ttlMilliseconds: 0), .ack(group: "g", stream: "s", revision: 1),
+            ])
         ).get()  // 9
         _ = try store.deleteStreamNow("s", hard: true).get()  // 10
         var events: [StoreWatchEvent] = []

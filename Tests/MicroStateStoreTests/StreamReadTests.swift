@@ -77,9 +77,17 @@ struct StreamReadTests {
         let log = FakeLog(hold: true)
         let store = KVStore.make(log: log)
         store.append(stream: "s", expected: .any, events: [ev("t", id: "1")]) { _ in }
-        #expect(throws: StoreError.self) { try store.read(stream: "s", from: 0, backwards: false, maxCount: 0, maxBytes: 0) }
-        #expect(try store.read(stream: KVStore.allStreams, from: 0, backwards: false, maxCount: 0, maxBytes: 0).events.isEmpty)
-        #expect(try store.read(stream: KVStore.allStreams, from: -1, backwards: true, maxCount: 0, maxBytes: 0).events.isEmpty)
+        #expect(throws: StoreError.self) {
+            try store.read(stream: "s", from: 0, backwards: false, maxCount: 0, maxBytes: 0)
+        }
+        #expect(
+            try store.read(stream: KVStore.allStreams, from: 0, backwards: false, maxCount: 0, maxBytes: 0).events
+                .isEmpty
+        )
+        #expect(
+            try store.read(stream: KVStore.allStreams, from: -1, backwards: true, maxCount: 0, maxBytes: 0).events
+                .isEmpty
+        )
         log.release()
         store.append(stream: "s", expected: .any, events: [ev("t", id: "2"), ev("t", id: "3")]) { _ in }
         #expect(try store.readAll("s").map(\.id) == ["1"])
@@ -114,6 +122,9 @@ struct StreamReadTests {
                 #expect(error.message.contains(needle), "\(stream) \(from): \(error.message)")
             }
         }
-        #expect(try store.read(stream: KVStore.allStreams, from: 0, backwards: false, maxCount: 0, maxBytes: 0).events.isEmpty)
+        #expect(
+            try store.read(stream: KVStore.allStreams, from: 0, backwards: false, maxCount: 0, maxBytes: 0).events
+                .isEmpty
+        )
     }
 }

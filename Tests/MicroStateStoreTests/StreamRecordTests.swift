@@ -13,7 +13,13 @@ struct StreamRecordTests {
     @Test("Stream operations round-trip in format 2; KV-only records stay format 1")
     func roundTrip() throws {
         let events = [
-            StoreEventData(id: "e-1", type: "Created", data: [1, 2, 3], metadata: ["b": "2", "a": "1"], contentType: "json"),
+            StoreEventData(
+                id: "e-1",
+                type: "Created",
+                data: [1, 2, 3],
+                metadata: ["b": "2", "a": "1"],
+                contentType: "json"
+            ),
             StoreEventData(id: "", type: "Ü", data: []),
         ]
         let records = [
@@ -58,10 +64,18 @@ struct StreamRecordTests {
 
     @Test("Malformed format 2 records fail with an error naming the index and the problem")
     func malformed() throws {
-        let append = StoreRecord(revision: 5, timeMilliseconds: 0, operations: [.append(stream: "s", events: [ev("t", id: "a")])])
-            .encode()
-        let ack = StoreRecord(revision: 5, timeMilliseconds: 0, operations: [.ack(group: "g", stream: "s", revision: 1)])
-            .encode()
+        let append = StoreRecord(
+            revision: 5,
+            timeMilliseconds: 0,
+            operations: [.append(stream: "s", events: [ev("t", id: "a")])]
+        )
+        .encode()
+        let ack = StoreRecord(
+            revision: 5,
+            timeMilliseconds: 0,
+            operations: [.ack(group: "g", stream: "s", revision: 1)]
+        )
+        .encode()
         let delete = StoreRecord(revision: 5, timeMilliseconds: 0, operations: [.deleteStream(stream: "s", hard: true)])
             .encode()
         var mixed = ack
@@ -98,15 +112,20 @@ struct StreamRecordTests {
     @Test("Replay checks an append's first revision continues the store's revision")
     func replayContinuity() throws {
         let store = KVStore.make(log: nil)
-        try store.replay(record: StoreRecord(revision: 1, timeMilliseconds: 0, operations: [.delete(key: b("k"))]).encode(), index: 1)
-        let gap = StoreRecord(revision: 5, timeMilliseconds: 0, operations: [.append(stream: "s", events: evs(3))]).encode()
+        try store.replay(
+            record: StoreRecord(revision: 1, timeMilliseconds: 0, operations: [.delete(key: b("k"))]).encode(),
+            index: 1
+        )
+        let gap = StoreRecord(revision: 5, timeMilliseconds: 0, operations: [.append(stream: "s", events: evs(3))])
+            .encode()
         do {
             try store.replay(record: gap, index: 2)
             Issue.record("replayed a gap")
         } catch {
             #expect(error.message == "log record at index 2 carries revisions 3...5 but the store expects 2")
         }
-        let next = StoreRecord(revision: 4, timeMilliseconds: 0, operations: [.append(stream: "s", events: evs(3))]).encode()
+        let next = StoreRecord(revision: 4, timeMilliseconds: 0, operations: [.append(stream: "s", events: evs(3))])
+            .encode()
         try store.replay(record: next, index: 2)
         #expect(store.currentRevision == 4 && store.durableRevision == 4)
         #expect(try store.readAll("s").map(\.position) == [2, 3, 4])

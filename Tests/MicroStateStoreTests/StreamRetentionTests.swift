@@ -69,7 +69,15 @@ struct StreamRetentionTests {
         let position = try store.deleteStreamNow("s", expected: .exact(4)).get()
         #expect(position == 6)
         let info = try store.streamInfo(stream: "s")
-        #expect(info == StoreStreamInfo(metadata: StoreStreamMetadata(truncateBefore: 5), lastRevision: 4, deleted: true, hardDeleted: false))
+        #expect(
+            info
+                == StoreStreamInfo(
+                    metadata: StoreStreamMetadata(truncateBefore: 5),
+                    lastRevision: 4,
+                    deleted: true,
+                    hardDeleted: false
+                )
+        )
         #expect(try store.read(stream: "s", from: 0, backwards: false, maxCount: 0, maxBytes: 0).events.isEmpty)
         #expect(try store.readAll(KVStore.allStreams).isEmpty)
         #expect(store.metrics.events == 0)
@@ -100,7 +108,8 @@ struct StreamRetentionTests {
         for error in [
             store.appendNow("s", [ev("t")]).error, store.appendNow("s", [ev("t")], expected: .noStream).error,
             store.setMetadataNow("s", StoreStreamMetadata()).error, store.saveSnapshotNow("s", 0, "x").error,
-            store.deleteStreamNow("s").error, store.deleteStreamNow("s", hard: true).error, store.ackNow("g", "s", 0).error,
+            store.deleteStreamNow("s").error, store.deleteStreamNow("s", hard: true).error,
+            store.ackNow("g", "s", 0).error,
         ] {
             #expect(error?.code == .failedPrecondition)
             #expect(error?.message.contains("stream \"s\" is hard-deleted") == true, "\(String(describing: error))")
@@ -112,12 +121,23 @@ struct StreamRetentionTests {
     func info() throws {
         let log = FakeLog(hold: true)
         let store = KVStore.make(log: log)
-        #expect(try store.streamInfo(stream: "s") == StoreStreamInfo(metadata: StoreStreamMetadata(), lastRevision: -1, deleted: false, hardDeleted: false))
+        #expect(
+            try store.streamInfo(stream: "s")
+                == StoreStreamInfo(
+                    metadata: StoreStreamMetadata(),
+                    lastRevision: -1,
+                    deleted: false,
+                    hardDeleted: false
+                )
+        )
         store.append(stream: "s", expected: .any, events: [ev("t")]) { _ in }
         store.setStreamMetadata(stream: "s", metadata: StoreStreamMetadata(maxCount: 9)) { _ in }
         #expect(try store.streamInfo(stream: "s").lastRevision == -1)
         log.release(1)
-        #expect(try store.streamInfo(stream: "s") == StoreStreamInfo(metadata: StoreStreamMetadata(), lastRevision: 0, deleted: false, hardDeleted: false))
+        #expect(
+            try store.streamInfo(stream: "s")
+                == StoreStreamInfo(metadata: StoreStreamMetadata(), lastRevision: 0, deleted: false, hardDeleted: false)
+        )
         log.release()
         #expect(try store.streamInfo(stream: "s").metadata.maxCount == 9)
         #expect(throws: StoreError.self) { try store.streamInfo(stream: "$all") }
