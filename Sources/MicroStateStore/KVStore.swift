@@ -19,9 +19,10 @@ import Dispatch
 ///
 /// Locking discipline: one mutex (`lock`) guards all state, including every watcher's buffer and every
 /// subscription's cursor. It is never held while calling user code (completions, `onReady`) or the log's
-/// `writeSnapshot`; it is held while calling `StoreLog.append`, which only queues. Log completions arrive on any thread, possibly synchronously inside
-/// `append`: they are queued in `completionInbox` (its own small lock) and applied by whoever next holds, or
-/// can take, the main lock (`drainCompletions`), so a completion never waits for the store lock.
+/// `writeSnapshot`; it is held while calling `StoreLog.append`, which only queues. Log completions arrive on any
+/// thread, possibly synchronously inside `append`: they are queued in `completionInbox` (its own small lock) and
+/// applied by whoever next holds, or can take, the main lock (`drainCompletions`), so a completion never waits
+/// for the store lock.
 public final class KVStore: @unchecked Sendable {
     struct HistoryEvent {
         /// The put's blob (shared with the version) or, for a delete, a key-only blob.
