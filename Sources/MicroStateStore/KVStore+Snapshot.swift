@@ -1,17 +1,34 @@
 extension KVStore {
-    /// Snapshot format version 1:
+    /// Snapshot format version 2 (version 1, magic "MSS1", is the same up to the key section's end and stays
+    /// readable):
     ///
-    ///     snapshot = magic "MSS1" format:u8 (= 1) revision:varint time:zigzag
+    ///     snapshot = magic "MSS2" format:u8 (= 2) revision:varint time:zigzag
     ///                idempotencyCount:varint (key:bytes revision:varint time:zigzag){idempotencyCount}
     ///                (0x01 key:bytes value:bytes createRevision:varint modRevision:varint version:varint
     ///                 deadline:zigzag)*   in ascending key order
     ///                0x00 keyCount:varint
+    ///                (0x01 streamID:varint name:bytes lastRevision:zigzag flags:u8 maxCount:varint
+    ///                 maxAgeMs:varint truncateBefore:varint [snapshotRevision:varint state:bytes])*
+    ///                0x00 streamCount:varint
+    ///                groupCount:varint (name:bytes count:varint (streamID:varint checkpoint:varint){count})*
+    ///                (0x01 eventID:bytes streamID:varint revision:varint position:varint time:zigzag)*
+    ///                0x00 eventIDCount:varint
+    ///                (0x01 position:varint streamID:varint revision:varint recordedAt:zigzag id:bytes type:bytes
+    ///                 contentType:bytes data:bytes metadataCount:varint (key:bytes value:bytes)*)*
+    ///                0x00 eventCount:varint
     ///
-    /// It holds the state at `revision`: live keys with their MVCC fields and TTL deadlines, and the
-    /// idempotency keys still in their window; not older versions, so after `restore` the compact revision is
-    /// the snapshot's revision. The trailing count catches a truncated snapshot.
-    static let snapshotMagic: [UInt8] = Array("MSS1".utf8)
-    static let snapshotFormatVersion: UInt8 = 1
+    /// Stream flags: 1 = has settings, 2 = soft-deleted, 4 = hard-deleted, 8 = has an aggregate snapshot entry
+    /// (then the snapshot fields follow; an entry with revision -1 ... is never written: a removed snapshot is
+    /// flag 8 clear). `streamID` only links the sections (restore assigns its own ids).
+    ///
+    /// It holds the state at `revision`: live keys with their MVCC fields and TTL deadlines, the idempotency keys
+    /// and event ids still in their windows, every stream's settings, last revision and aggregate snapshot,
+    /// every group checkpoint, and every event kept (for now; archived events will stay in their chunks). Not
+    /// older key versions, so after `restore` the compact revision is the snapshot's revision. Each section's
+    /// trailing count catches a truncated snapshot.
+    static let snapshotMagic: [UInt8] = Array("MSS2".utf8)
+    static let snapshotFormatVersion: UInt8 = 2
+    static let snapshotMagicV1: [UInt8] = Array("MSS1".utf8)
     /// Keys serialized per lock hold while writing a snapshot: writers wait at most this long.
     static let snapshotChunkKeys = 4096
 
@@ -37,7 +54,7 @@ extension KVStore {
         let index = self.durableIndex
         self.snapshotPin = revision
         self.lastSnapshotRevision = revision
-        self.recordsSinceSnapshot = Int(self.revision - self.durable)
+        self.recordsSinceSnapshot = self.pendingRecords
         self.unlockAndDrain()
         try self.writeSnapshot(revision: revision, index: index)
     }
@@ -59,6 +76,8 @@ extension KVStore {
         defer {
             self.lock.lock()
             self.snapshotPin = nil
+            // Erasures held back while the snapshot needed the events.
+            self.runDueErasures()
             if succeeded {
                 self.snapshotsTaken += 1
             } else {
@@ -83,6 +102,7 @@ extension KVStore {
                         break
                     }
                 }
+                try self.emitStreamSections(revision: revision, emit: emit)
             }
             succeeded = true
         } catch let error as StoreError {
@@ -172,7 +192,7 @@ extension KVStore {
     public func restore(snapshot: UnsafeRawBufferPointer, index: UInt64) throws(StoreError) {
         self.lock.lock()
         defer { self.unlockAndDrain() }
-        guard self.revision == 0 && self.tree.count == 0 else {
+        guard self.revision == 0 && self.tree.count == 0 && self.streams.isEmpty else {
             throw StoreError(
                 code: .internal,
                 message: "restore on a store that already holds revision \(self.revision)"
@@ -183,12 +203,14 @@ extension KVStore {
         for _ in 0..<4 {
             magic.append(try reader.byte())
         }
-        guard magic == Self.snapshotMagic else {
-            throw StoreError.corrupt("snapshot at index \(index) does not start with \"MSS1\"")
+        guard magic == Self.snapshotMagic || magic == Self.snapshotMagicV1 else {
+            throw StoreError.corrupt("snapshot at index \(index) does not start with \"MSS2\" (or \"MSS1\")")
         }
         let format = try reader.byte()
-        guard format == Self.snapshotFormatVersion else {
-            throw StoreError.corrupt("snapshot at index \(index) has format version \(format); this build reads 1")
+        guard format == (magic == Self.snapshotMagic ? Self.snapshotFormatVersion : 1) else {
+            throw StoreError.corrupt(
+                "snapshot at index \(index) has format version \(format) after its magic; this build reads 1 and 2"
+            )
         }
         let revision = try reader.int64()
         _ = try reader.zigzag()
@@ -253,9 +275,16 @@ extension KVStore {
             keyCount += 1
         }
         let declared = try reader.int64()
-        guard declared == Int64(keyCount), reader.isAtEnd else {
+        guard declared == Int64(keyCount) else {
+            throw StoreError.corrupt("snapshot at index \(index) declares \(declared) keys but holds \(keyCount)")
+        }
+        if format == Self.snapshotFormatVersion {
+            try self.restoreStreamSections(&reader, revision: revision, index: index)
+        }
+        guard reader.isAtEnd else {
             throw StoreError.corrupt(
-                "snapshot at index \(index) declares \(declared) keys but holds \(keyCount) (or has trailing bytes)"
+                "snapshot at index \(index) has \(snapshot.count - reader.offset) trailing bytes "
+                    + "at byte \(reader.offset)"
             )
         }
         self.liveKeys = keyCount
@@ -278,23 +307,26 @@ extension KVStore {
     /// Applies one log record during recovery, in log order, after `restore`.
     ///
     /// Throws `internal` naming the index when the record does not decode or does not carry the next revision
-    /// (a lost or reordered record); a record is never skipped.
+    /// (a lost or reordered record; an append's first event must take the next revision); a record is never
+    /// skipped. Records are trusted otherwise: they were validated when written.
     public func replay(record: UnsafeRawBufferPointer, index: UInt64) throws(StoreError) {
         let decoded = try StoreRecord.decode(record, index: index)
+        var deferred = Deferred()
         self.lock.lock()
-        defer { self.unlockAndDrain() }
-        guard decoded.revision == self.revision + 1 else {
-            throw StoreError.corrupt(
-                "log record at index \(index) carries revision \(decoded.revision) "
-                    + "but the store expects \(self.revision + 1)"
-            )
-        }
+        defer { self.unlockAndRun(&deferred) }
         guard !decoded.operations.isEmpty else {
             throw StoreError.corrupt("log record at index \(index) has no operations")
         }
+        guard decoded.firstRevision == self.revision + 1 else {
+            let carries =
+                decoded.firstRevision == decoded.revision
+                ? "revision \(decoded.revision)" : "revisions \(decoded.firstRevision)...\(decoded.revision)"
+            throw StoreError.corrupt(
+                "log record at index \(index) carries \(carries) but the store expects \(self.revision + 1)"
+            )
+        }
         self.revision = decoded.revision
         self.applyOperations(decoded.operations, revision: decoded.revision, time: decoded.timeMilliseconds)
-        var deferred = Deferred()
         self.markDurable(upTo: decoded.revision, deferred: &deferred)
         self.lastAppendedIndex = index
         self.durableIndex = index

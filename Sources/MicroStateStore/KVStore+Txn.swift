@@ -7,6 +7,11 @@ extension KVStore {
     /// half of it; a Txn that writes nothing (only gets, or deletes of absent keys) bumps no revision and
     /// reports the revision it read at. A key written twice in the chosen branch is `invalidArgument`, as
     /// is a branch or compare list over `maxTxnOps`. Gets inside the Txn read the state before its writes.
+    ///
+    /// An `ack` op moves a consumer group's checkpoint in the same record and revision as the KV writes; if any
+    /// ack of the chosen branch is refused (at or below the checkpoint, a revision the stream does not have, a
+    /// hard-deleted stream) the whole Txn fails with `failedPrecondition` and writes nothing (a TTL expiry it
+    /// found due is still recorded: it is its own write, which the sweeper would have made anyway).
     public func txn(
         _ request: StoreTxnRequest,
         completion: @escaping @Sendable (Result<StoreTxnResult, StoreError>) -> Void
@@ -26,10 +31,18 @@ extension KVStore {
             compare.key.withUnsafeBytes { self.expireIfDue($0, now: now, deferred: &deferred) }
         }
         for op in request.success + request.failure {
-            op.key.withUnsafeBytes { self.expireIfDue($0, now: now, deferred: &deferred) }
+            op.key?.withUnsafeBytes { self.expireIfDue($0, now: now, deferred: &deferred) }
         }
         let succeeded = request.compares.allSatisfy { self.evaluate($0) }
         let ops = succeeded ? request.success : request.failure
+        for op in ops {
+            if case .ack(let group, let stream, let revision) = op,
+                let error = self.ackRefusal(group: group, stream: stream, revision: revision)
+            {
+                self.unlockAndRun(&deferred)
+                return completion(.failure(error))
+            }
+        }
         let readRevision = self.revision
         let writeRevision = readRevision + 1
         var responses: [StoreTxnOpResponse] = []
@@ -50,6 +63,9 @@ extension KVStore {
                 responses.append(
                     .delete(StoreDeleteResult(deleted: exists, revision: exists ? writeRevision : readRevision))
                 )
+            case .ack(let group, let stream, let revision):
+                operations.append(.ack(group: group, stream: stream, revision: revision))
+                responses.append(.ack)
             }
             if case .put(let key, let value, let ttl) = op {
                 operations.append(
@@ -103,6 +119,7 @@ extension KVStore {
                 return .invalidArgument("txn \(name) has \(ops.count) ops, over the limit maxTxnOps = \(maxOps)")
             }
             var written = Set<[UInt8]>()
+            var acked = Set<[String]>()
             for op in ops {
                 switch op {
                 case .put(let key, let value, let ttl):
@@ -122,6 +139,16 @@ extension KVStore {
                 case .get(let key):
                     if let error = self.validateKey(key) {
                         return error
+                    }
+                case .ack(let group, let stream, let revision):
+                    if let error = self.validateAck(group: group, stream: stream, revision: revision) {
+                        return error
+                    }
+                    if !acked.insert([group, stream]).inserted {
+                        return .invalidArgument(
+                            "txn \(name) acks stream \(StoreError.quote(stream)) for group "
+                                + "\(StoreError.quote(group)) more than once"
+                        )
                     }
                 }
             }
@@ -198,17 +225,21 @@ extension KVStore {
                 key.withUnsafeBytes { keyBytes in
                     _ = self.applyDelete(key: keyBytes, revision: revision)
                 }
+            case .append, .ack, .streamMetadata, .deleteStream, .aggregateSnapshot:
+                self.applyStreamOperation(operation, revision: revision, time: time)
             }
         }
     }
 }
 
 extension StoreTxnOp {
-    /// The key the op reads or writes.
-    var key: [UInt8] {
+    /// The key the op reads or writes; nil for an ack.
+    var key: [UInt8]? {
         switch self {
         case .put(let key, _, _), .delete(let key), .get(let key):
             return key
+        case .ack:
+            return nil
         }
     }
 }

@@ -2,11 +2,14 @@ import Atomics
 import DequeModule
 import Dispatch
 
-/// The MVCC key-value state machine: a fold of the node's log.
+/// The MVCC key-value state machine and the event streams on the same log: a fold of the node's log.
 ///
 /// Every write becomes one `StoreRecord` appended to the injected `StoreLog`; `restore` and `replay` rebuild
 /// the state from a snapshot and the records after it. One global revision is bumped by every write (a Txn's
-/// writes share one). Each key keeps etcd's `createRevision`, `modRevision` and `version`.
+/// writes share one; an append of N events takes N, one per event: its `$all` positions, ADR 0004). Each key
+/// keeps etcd's `createRevision`, `modRevision` and `version`. Event streams (append, read, subscriptions,
+/// consumer groups, retention, aggregate snapshots) are in `KVStore+Streams.swift` and the files next to it;
+/// all event storage is behind `EventLog`.
 ///
 /// Durability and visibility: a write is applied to the in-memory state at once (so the next write's
 /// validation sees it, and log order equals revision order) and its record is appended in the same critical
@@ -14,11 +17,12 @@ import Dispatch
 /// record and all before it are durable. MVCC history makes that free: a "latest" read is a read at
 /// `durableRevision`. A write's completion runs once its record is durable.
 ///
-/// Locking discipline: one mutex (`lock`) guards all state, including every watcher's buffer. It is never held
-/// while calling user code (completions, `onReady`) or the log's `writeSnapshot`; it is held while calling
-/// `StoreLog.append`, which only queues. Log completions arrive on any thread, possibly synchronously inside
-/// `append`: they are queued in `completionInbox` (its own small lock) and applied by whoever next holds, or
-/// can take, the main lock (`drainCompletions`), so a completion never waits for the store lock.
+/// Locking discipline: one mutex (`lock`) guards all state, including every watcher's buffer and every
+/// subscription's cursor. It is never held while calling user code (completions, `onReady`) or the log's
+/// `writeSnapshot`; it is held while calling `StoreLog.append`, which only queues. Log completions arrive on any
+/// thread, possibly synchronously inside `append`: they are queued in `completionInbox` (its own small lock) and
+/// applied by whoever next holds, or can take, the main lock (`drainCompletions`), so a completion never waits
+/// for the store lock.
 public final class KVStore: @unchecked Sendable {
     struct HistoryEvent {
         /// The put's blob (shared with the version) or, for a delete, a key-only blob.
@@ -38,10 +42,13 @@ public final class KVStore: @unchecked Sendable {
         case put(revision: Int64, StorePutResult, @Sendable (Result<StorePutResult, StoreError>) -> Void)
         case delete(revision: Int64, StoreDeleteResult, @Sendable (Result<StoreDeleteResult, StoreError>) -> Void)
         case txn(revision: Int64, StoreTxnResult, @Sendable (Result<StoreTxnResult, StoreError>) -> Void)
+        /// An event-stream write (or an idempotent retry waiting on one): the closure holds the result.
+        case stream(revision: Int64, @Sendable (StoreError?) -> Void)
 
         var revision: Int64 {
             switch self {
-            case .put(let revision, _, _), .delete(let revision, _, _), .txn(let revision, _, _):
+            case .put(let revision, _, _), .delete(let revision, _, _), .txn(let revision, _, _),
+                .stream(let revision, _):
                 return revision
             }
         }
@@ -54,6 +61,8 @@ public final class KVStore: @unchecked Sendable {
                 completion(error.map { .failure($0) } ?? .success(result))
             case .txn(_, let result, let completion):
                 completion(error.map { .failure($0) } ?? .success(result))
+            case .stream(_, let complete):
+                complete(error)
             }
         }
     }
@@ -63,10 +72,13 @@ public final class KVStore: @unchecked Sendable {
         var completed: [PendingCompletion] = []
         var failed: [(PendingCompletion, StoreError)] = []
         var ready: [StoreWatcher] = []
+        /// Subscriptions whose `onReady` is due (armed ones woken by new durable events, rebalanced or ended).
+        var subscriptionsReady: [StoreSubscription] = []
         var snapshot: (revision: Int64, index: UInt64)? = nil
 
         var isEmpty: Bool {
             self.completed.isEmpty && self.failed.isEmpty && self.ready.isEmpty && self.snapshot == nil
+                && self.subscriptionsReady.isEmpty
         }
     }
 
@@ -110,6 +122,29 @@ public final class KVStore: @unchecked Sendable {
     var snapshotFailures = 0
     var snapshotPin: Int64? = nil
 
+    // Event streams (ADR 0004), guarded by `lock`. See KVStore+Streams.swift.
+    /// Every event, and the per-stream index: all event storage.
+    var eventLog = EventLog()
+    /// By stream id (the `EventLog` stream id).
+    var streams: [StreamState] = []
+    var streamIDs: [String: Int] = [:]
+    var groups: [String: GroupState] = [:]
+    /// The idempotency window of event ids, and the ids in the order written (for eviction).
+    var eventIDs: [String: EventIDEntry] = [:]
+    var eventIDOrder = Deque<(id: String, position: Int64)>()
+    /// Erasures (hard delete, truncate-before) waiting for their write to be durable and past any snapshot pin.
+    var pendingErasures = Deque<(revision: Int64, stream: Int, below: Int64)>()
+    /// Hard deletes waiting to be durable, to end the stream's subscriptions.
+    var pendingStreamEnds = Deque<(revision: Int64, stream: Int)>()
+    /// Live subscriptions by id; `$all` ones also in `allSubscriptions`, stream ones in their `StreamState`
+    /// (or, before the stream exists, in `unresolvedSubscriptions`).
+    var subscriptions: [Int: StoreSubscription] = [:]
+    var allSubscriptions: [StoreSubscription] = []
+    var unresolvedSubscriptions: [String: [StoreSubscription]] = [:]
+    /// Subscriptions armed for a one-shot `onReady`.
+    var armedSubscriptions = 0
+    var nextSubscriptionID = 0
+
     // Guarded by `inboxLock`.
     private let inboxLock = StoreLock()
     private var completionInbox: [(revision: Int64, result: Result<UInt64, any Error>)] = []
@@ -133,6 +168,9 @@ public final class KVStore: @unchecked Sendable {
         precondition(configuration.limits.maxKeyBytes <= Int(UInt16.max), "maxKeyBytes must be at most 65535")
         precondition(configuration.limits.maxKeyBytes > 0 && configuration.limits.maxValueBytes >= 0)
         precondition(configuration.limits.historyRetentionRevisions >= 0)
+        precondition(configuration.limits.maxStreamNameBytes > 0 && configuration.limits.maxEventTypeBytes > 0)
+        precondition(configuration.limits.maxReadCount > 0 && configuration.limits.maxEventsPerAppend > 0)
+        precondition(configuration.limits.maxEventIDs >= 0 && configuration.limits.maxSubscriptions >= 0)
         self.configuration = configuration
         self.limits = configuration.limits
         self.log = log
@@ -179,16 +217,23 @@ public final class KVStore: @unchecked Sendable {
             idempotencyKeys: self.idempotency.count,
             ttlKeys: self.ttlKeys,
             ttlQueued: self.deadlines.count,
-            logFailed: self.logFailure != nil
+            logFailed: self.logFailure != nil,
+            streams: self.streams.count,
+            events: self.eventLog.count,
+            subscriptions: self.subscriptions.count,
+            groups: self.groups.count,
+            eventIDs: self.eventIDs.count
         )
     }
 
     /// Refuses every later write with `unavailable`; writes already pending still complete when durable.
-    /// Reads and watchers keep working.
+    /// Reads and watchers keep working; event subscriptions end with `unavailable`.
     public func close() {
+        var deferred = Deferred()
         self.lock.lock()
         self.closed = true
-        self.unlockAndDrain()
+        self.endAllSubscriptions(.unavailable("the store is closed"), deferred: &deferred)
+        self.unlockAndRun(&deferred)
     }
 
     // MARK: - Reads
@@ -619,8 +664,13 @@ public final class KVStore: @unchecked Sendable {
         }
         self.snapshotPin = self.durable
         self.lastSnapshotRevision = self.durable
-        self.recordsSinceSnapshot = Int(self.revision - self.durable)
+        self.recordsSinceSnapshot = self.pendingRecords
         deferred.snapshot = (self.durable, self.durableIndex)
+    }
+
+    /// Records appended but not yet durable (records, not revisions: an append's record takes one per event).
+    var pendingRecords: Int {
+        self.lastAppendedIndex > self.durableIndex ? Int(self.lastAppendedIndex - self.durableIndex) : 0
     }
 
     /// Queues a completion for `pending` in revision order (an idempotent retry may wait on an older revision).
@@ -785,9 +835,13 @@ public final class KVStore: @unchecked Sendable {
         if self.watcherCount > 0 {
             self.deliverEvents(after: self.durable, through: revision, deferred: &deferred)
         }
+        let previous = self.durable
         self.durable = revision
         while let first = self.pending.first, first.revision <= revision {
             deferred.completed.append(self.pending.removeFirst())
+        }
+        if self.armedSubscriptions > 0 || !self.pendingStreamEnds.isEmpty || !self.pendingErasures.isEmpty {
+            self.streamsBecameDurable(after: previous, deferred: &deferred)
         }
         self.compactIfNeeded()
     }
@@ -944,6 +998,9 @@ public final class KVStore: @unchecked Sendable {
         }
         for watcher in deferred.ready {
             watcher.onReady()
+        }
+        for subscription in deferred.subscriptionsReady {
+            subscription.onReady()
         }
         if let snapshot = deferred.snapshot {
             self.snapshotQueue.async {

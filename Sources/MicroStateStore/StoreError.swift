@@ -7,6 +7,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Wrapped: Hashable, Sendable {
             case invalidArgument, aborted, compacted, futureRevision, resourceExhausted, unavailable, `internal`
+            case notFound, alreadyExists, failedPrecondition
         }
 
         private let wrapped: Wrapped
@@ -17,7 +18,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 
         /// The request is malformed or exceeds a limit of `StoreLimits`; retrying it unchanged fails again.
         public static let invalidArgument = Code(.invalidArgument)
-        /// An expected revision did not match; `StoreError.currentRevision` holds the key's mod revision.
+        /// An expected revision did not match; `StoreError.currentRevision` holds the key's mod revision (0 =
+        /// absent), or for a stream its last revision (-1 = no events).
         public static let aborted = Code(.aborted)
         /// The requested revision is older than the retained history; see `StoreError.compactRevision`.
         public static let compacted = Code(.compacted)
@@ -29,6 +31,15 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let unavailable = Code(.unavailable)
         /// A broken invariant or a log record / snapshot that does not decode.
         public static let `internal` = Code(.internal)
+        /// What a read names does not exist: a stream never written (or hard-deleted).
+        public static let notFound = Code(.notFound)
+        /// Some, but not all, of an append's event ids were already written (or written elsewhere, or in
+        /// another order): retrying cannot succeed and nothing was written.
+        public static let alreadyExists = Code(.alreadyExists)
+        /// The request is well-formed but the state refuses it: the stream is hard-deleted, an ack is not above
+        /// the group's checkpoint or names a revision the stream does not have, or an aggregate snapshot names
+        /// a revision that is not a visible revision of the stream.
+        public static let failedPrecondition = Code(.failedPrecondition)
 
         /// The code's name, as used in messages and logs.
         public var description: String {
@@ -40,6 +51,9 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
             case .resourceExhausted: return "resourceExhausted"
             case .unavailable: return "unavailable"
             case .internal: return "internal"
+            case .notFound: return "notFound"
+            case .alreadyExists: return "alreadyExists"
+            case .failedPrecondition: return "failedPrecondition"
             }
         }
     }
@@ -48,7 +62,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     public var code: Code
     /// A human-readable explanation naming the limit, key or revision involved.
     public var message: String
-    /// For `aborted`: the key's current mod revision (0 = the key is absent).
+    /// For `aborted`: the key's current mod revision (0 = the key is absent), or the stream's last revision (-1 =
+    /// no events).
     public var currentRevision: Int64?
     /// For `compacted`: the store's compact revision (the oldest revision still readable).
     public var compactRevision: Int64?
@@ -114,12 +129,41 @@ extension StoreError {
         )
     }
 
+    /// An invalidArgument naming the limit: "stream name of 300 bytes exceeds maxStreamNameBytes 256".
+    /// For counts pass the unit: "append of 10001 events exceeds maxEventsPerAppend 10000".
+    static func exceeds(
+        _ what: String,
+        _ actual: Int,
+        _ unit: String = "bytes",
+        limit name: String,
+        _ value: Int
+    ) -> StoreError {
+        StoreError(code: .invalidArgument, message: "\(what) of \(actual) \(unit) exceeds \(name) \(value)")
+    }
+
+    static func notFound(_ message: String) -> StoreError {
+        StoreError(code: .notFound, message: message)
+    }
+
+    static func failedPrecondition(_ message: String) -> StoreError {
+        StoreError(code: .failedPrecondition, message: message)
+    }
+
     static func unavailable(_ message: String, cause: (any Error & Sendable)? = nil) -> StoreError {
         StoreError(code: .unavailable, message: message, cause: cause)
     }
 
     static func corrupt(_ message: String) -> StoreError {
         StoreError(code: .internal, message: message)
+    }
+
+    /// Renders a stream, group or event id for a message: quoted, control characters escaped, cut at 64
+    /// characters.
+    static func quote(_ name: String) -> String {
+        guard name.count > 64 else {
+            return String(reflecting: name)
+        }
+        return String(reflecting: String(name.prefix(64))) + "…(\(name.utf8.count) bytes)"
     }
 
     /// Renders a key for a message: printable ASCII as is, anything else as hex, cut at 64 bytes.

@@ -37,6 +37,47 @@ public struct StoreLimits: Sendable, Equatable {
     /// Default 256 MiB: with 3 MiB values, 100,000 revisions of history would not fit in memory.
     public var historyRetentionBytes: Int = 256 * 1024 * 1024
 
+    // MARK: Event streams (ADR 0004 §3; docs/events.md)
+
+    /// Longest stream name in UTF-8 bytes. Default 256: names are kept in memory for every stream (also
+    /// hard-deleted ones, whose tombstone is forever), in every log record of the stream and in group
+    /// checkpoints. A name must also be non-empty, free of control characters, and must not start with `$`
+    /// (reserved; only `$all` may be read or subscribed).
+    public var maxStreamNameBytes: Int = 256
+    /// Longest event type in UTF-8 bytes (a type must be non-empty). Default 256: types are compared for
+    /// every event a filtered subscription examines.
+    public var maxEventTypeBytes: Int = 256
+    /// Longest event id in UTF-8 bytes. Default 128: room for any UUID encoding; each id in the idempotency
+    /// window costs memory, so they must stay small.
+    public var maxEventIDBytes: Int = 128
+    /// Largest single event: data + metadata keys and values + type + id + content type, in bytes.
+    /// Default 1 MiB: an event is delivered in one gRPC message, under its 4 MiB default maximum.
+    public var maxEventBytes: Int = 1024 * 1024
+    /// Most events in one append. Default 10,000: an append is one log record and one critical section.
+    public var maxEventsPerAppend: Int = 10_000
+    /// Most bytes (as counted for `maxEventBytes`) of all events of one append. Default 4 MiB: one log
+    /// record; the gRPC message limit bounds a request to about that anyway.
+    public var maxAppendBytes: Int = 4 * 1024 * 1024
+    /// Most metadata entries on one event. Default 64: metadata is for headers, not payload.
+    public var maxEventMetadataEntries: Int = 64
+    /// Most event ids remembered for idempotent appends; the oldest is forgotten first. Default 1,000,000
+    /// (about 150 MB with 36-character UUIDs): a day of retries at a steady 10 appends per second.
+    public var maxEventIDs: Int = 1_000_000
+    /// How long an event id is remembered, in milliseconds. Default 24 h: longer than any client retry,
+    /// including one after a node restart (the window survives restarts: replay and snapshots rebuild it).
+    public var eventIDWindowMilliseconds: Int64 = 24 * 60 * 60 * 1000
+    /// Longest consumer group name in UTF-8 bytes. Default 256: kept with every checkpoint and ack record.
+    public var maxGroupNameBytes: Int = 256
+    /// Largest aggregate snapshot state in bytes. Default 1 MiB: it is returned in one gRPC message and kept
+    /// in memory (the latest per stream).
+    public var maxAggregateSnapshotBytes: Int = 1024 * 1024
+    /// Most events one read returns; a read's max count 0 (or above it) means this. Default 100,000: bounds
+    /// the batch and the time the store lock is held copying it.
+    public var maxReadCount: Int = 100_000
+    /// Most live subscriptions. Default 10,000: each costs a cursor and an entry in the wake-up lists (a
+    /// subscription never buffers events, so its memory is O(1)).
+    public var maxSubscriptions: Int = 10_000
+
     /// The defaults above.
     public init() {}
 }

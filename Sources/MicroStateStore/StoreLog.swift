@@ -11,7 +11,8 @@ public protocol StoreLog: AnyObject, Sendable {
     /// `completion` is called exactly once, in index order, on any thread: `.success(index)` with the same
     /// index once the record (and every record before it) is durable, or `.failure` if the log failed; after a
     /// failure the store refuses writes until restart. The store calls `append` while holding its lock, so
-    /// append must only queue. Every record is one store revision, so indexes and revisions advance together.
+    /// append must only queue. A record carries one store revision, or N for an append of N events (ADR 0004),
+    /// so indexes and revisions both only grow, but not in step.
     func append(_ payload: [UInt8], completion: @escaping @Sendable (Result<UInt64, any Error>) -> Void) -> UInt64
 
     /// Durably stores a snapshot covering every record up to and including `index`.

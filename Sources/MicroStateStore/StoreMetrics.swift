@@ -30,4 +30,14 @@ public struct StoreMetrics: Sendable, Equatable {
     public var ttlQueued: Int
     /// Whether the log failed (writes are refused).
     public var logFailed: Bool
+    /// Streams known to the store, including hard-deleted ones (their tombstones are kept forever).
+    public var streams: Int
+    /// Events held in memory (written, possibly not yet durable; erased events not counted).
+    public var events: Int
+    /// Live subscriptions.
+    public var subscriptions: Int
+    /// Consumer groups with a checkpoint or a live member.
+    public var groups: Int
+    /// Event ids remembered for idempotent appends.
+    public var eventIDs: Int
 }

@@ -50,6 +50,10 @@ public enum StoreTxnOp: Sendable, Equatable {
     case delete(key: [UInt8])
     /// Reads `key` as of the state before the Txn's writes.
     case get(key: [UInt8])
+    /// Moves consumer group `group`'s checkpoint of `stream` to `revision`, in the Txn's one record and revision
+    /// (ADR 0004 §6). An ack at or below the checkpoint, of a revision the stream does not have, or of a
+    /// hard-deleted stream fails the whole Txn with `failedPrecondition` and nothing of it is written.
+    case ack(group: String, stream: String, revision: Int64)
 }
 
 /// A Txn: if every compare holds, `success` runs, otherwise `failure`.
@@ -77,6 +81,8 @@ public enum StoreTxnOpResponse: Sendable, Equatable {
     case delete(StoreDeleteResult)
     /// A get's result: the key-value or nil when absent.
     case get(StoreKeyValue?)
+    /// An ack's result: the checkpoint moved, at the Txn's revision.
+    case ack
 }
 
 /// The result of a Txn.

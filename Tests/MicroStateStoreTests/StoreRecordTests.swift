@@ -51,7 +51,7 @@ struct StoreRecordTests {
         badTag[4] = 9
         let cases: [(String, [UInt8], String)] = [
             ("empty", [], "truncated"),
-            ("wrong version", [2] + good.dropFirst(), "format version 2"),
+            ("wrong version", [3] + good.dropFirst(), "format version 3"),
             ("truncated", Array(good.dropLast()), "truncated"),
             ("trailing", good + [0], "trailing"),
             ("unknown tag", badTag, "unknown operation tag 9"),
