@@ -340,17 +340,21 @@ final class EventPump: @unchecked Sendable {
 
     func run() {
         self.loop.preconditionInEventLoop()
-        guard !self.finished, !self.waitingForDrain, let source = self.source else {
+        guard !self.finished, !self.waitingForDrain else {
             return
         }
         while self.writer.queuedBytes < EventStreamService.queueHighWaterBytes {
             let more: Bool
-            switch source {
+            switch self.source {
             case .read(var read):
                 more = self.pull(&read)
-                self.source = .read(read)
+                if !self.finished {
+                    self.source = .read(read)  // the advanced cursor
+                }
             case .subscription(let subscription):
                 more = self.pull(subscription)
+            case nil:
+                return
             }
             if !more || self.finished {
                 return
