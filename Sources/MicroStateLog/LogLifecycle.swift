@@ -135,6 +135,8 @@ public struct LogMetrics: Sendable, Equatable {
     /// Rolls that found no ready spare and created the segment in place (the spare was still being prepared, or its
     /// preparation failed).
     public var rollsWithoutSpare: UInt64 = 0
+    /// Rolls made on request (`WriteAheadLog.rollSegment`) rather than because the segment was full.
+    public var requestedRolls: UInt64 = 0
 
     /// Creates zeroed metrics.
     public init() {}

@@ -46,6 +46,9 @@ public final class WriteAheadLog: @unchecked Sendable {
     private var counters = LogMetrics()
     private var segments: [SegmentInfo]
     private var snapshots: [SnapshotInfo]
+    /// `rollSegment` calls so far, and how many of them the writer has served (it serves every pending one at once).
+    private var rollsRequested: UInt64 = 0
+    private var rollsServed: UInt64 = 0
 
     // MARK: Writer (writer thread only)
     private var spare: PendingBuffer
@@ -55,6 +58,8 @@ public final class WriteAheadLog: @unchecked Sendable {
     private var writerFsyncs: UInt64 = 0
     private var writerFsyncSeconds: Double = 0
     private var writerBatches: UInt64 = 0
+    /// Index of the last record written to a segment (the recovered last index at open).
+    private var writtenThrough: UInt64
 
     private let snapshotMutex = PThreadMutex()
 
@@ -63,6 +68,7 @@ public final class WriteAheadLog: @unchecked Sendable {
         self.fileSystem = fileSystem
         self.nextIndex = recovered.lastIndex + 1
         self.durableIndexValue = recovered.lastIndex
+        self.writtenThrough = recovered.lastIndex
         self.segments = recovered.segments
         self.snapshots = recovered.snapshots
         self.active = recovered.activeHandle
@@ -265,13 +271,51 @@ public final class WriteAheadLog: @unchecked Sendable {
         self.spareSegment.close()
     }
 
+    /// Starts a new segment now, so that the next snapshot can compact every record written so far away; returns the
+    /// first index of the segment records go to from now on (every record below it is in an older segment).
+    ///
+    /// Segments are otherwise only rolled when full, and compaction never deletes the active segment: erasing data
+    /// physically (event retention, ADR 0004 §7) rolls, snapshots, and so deletes the segments that held it. Every
+    /// record already written (in particular every durable one) stays in the old segment; records queued but not yet
+    /// written go to the new one. A segment without records is not rolled (it is already new). Waits for the writer
+    /// thread; with `.memory` durability returns at once.
+    ///
+    /// Throws the log's failure, or `.closed` once `close()` was called. A failed roll (creating the new segment)
+    /// fails the log like a failed write.
+    @discardableResult
+    public func rollSegment() throws -> UInt64 {
+        self.mutex.lock()
+        defer { self.mutex.unlock() }
+        if self.configuration.durability == .memory {
+            return self.nextIndex
+        }
+        if let error = self.lifecycle.append() {
+            throw error
+        }
+        self.rollsRequested += 1
+        let requested = self.rollsRequested
+        if self.writerIdle {
+            self.writerIdle = false
+            self.writerWake.signal()
+        }
+        while self.rollsServed < requested {
+            if let error = self.lifecycle.append() {
+                throw error
+            }
+            self.progressWaiters += 1
+            self.progress.wait(self.mutex)
+            self.progressWaiters -= 1
+        }
+        return self.segments.last?.firstIndex ?? self.nextIndex
+    }
+
     // MARK: Writer thread
 
     private func writerLoop() {
         while true {
             self.mutex.lock()
             var action = self.lifecycle.writerPoll(pendingIsEmpty: self.pendingEntries.isEmpty)
-            while action == .wait {
+            while action == .wait && self.rollsServed == self.rollsRequested {
                 self.writerIdle = true
                 self.writerWake.wait(self.mutex)
                 action = self.lifecycle.writerPoll(pendingIsEmpty: self.pendingEntries.isEmpty)
@@ -282,6 +326,14 @@ public final class WriteAheadLog: @unchecked Sendable {
                 self.progress.broadcast()
                 self.mutex.unlock()
                 return
+            }
+            if self.rollsServed != self.rollsRequested {
+                // Between batches: every record written so far is in the old segment, every queued one goes to the
+                // new one (under continuous load too, so a requested roll never starves).
+                let requested = self.rollsRequested
+                self.mutex.unlock()
+                self.serveRequestedRoll(requested)
+                continue
             }
             swap(&self.pending, &self.spare)
             swap(&self.pendingEntries, &self.spareEntries)
@@ -317,6 +369,7 @@ public final class WriteAheadLog: @unchecked Sendable {
                 return
             }
             let lastIndex = entries[sliceEnd - 1].index
+            self.writtenThrough = lastIndex
             self.writerBatches += 1
             self.mutex.withLock {
                 self.durableIndexValue = lastIndex
@@ -336,6 +389,24 @@ public final class WriteAheadLog: @unchecked Sendable {
             }
             sliceStartByte = entries[sliceEnd - 1].end
             sliceStart = sliceEnd
+        }
+    }
+
+    /// Rolls to a new segment for `rollSegment` (unless the active segment holds no record yet: it is as new as a
+    /// roll would make it), then tells the waiting callers. A failed roll fails the log like a failed write.
+    private func serveRequestedRoll(_ requested: UInt64) {
+        if self.activeBytes > SegmentFormat.headerBytes {
+            do {
+                try self.roll(firstIndex: self.writtenThrough + 1)
+            } catch {
+                self.fail(LogError.wrapping(error, "roll"), unfinished: [])
+                return
+            }
+        }
+        self.mutex.withLock {
+            self.rollsServed = requested
+            self.counters.requestedRolls += 1
+            self.progress.broadcast()
         }
     }
 
@@ -551,15 +622,25 @@ public final class WriteAheadLog: @unchecked Sendable {
     /// snapshot file, which is then discarded) throws and leaves the log and the previous snapshot in use.
     /// With `.memory` durability this does nothing and `produce` is not called.
     ///
-    /// Throws `.invalidArgument` if `index` is 0, beyond `lastIndex`, or not newer than the last snapshot.
-    public func writeSnapshot(index: UInt64, produce: (inout SnapshotSink) throws -> Void) throws {
+    /// With `discardingOlder`, every older snapshot is deleted instead of keeping the previous one, and `index` may
+    /// equal the last snapshot's (the new file replaces it atomically under the same name): physical erase (ADR 0004
+    /// §7) needs every snapshot that may still hold erased data gone, also when no record was written since the last
+    /// one.
+    ///
+    /// Throws `.invalidArgument` if `index` is 0, beyond `lastIndex`, or not newer than the last snapshot (not older,
+    /// with `discardingOlder`).
+    public func writeSnapshot(
+        index: UInt64,
+        discardingOlder: Bool = false,
+        produce: (inout SnapshotSink) throws -> Void
+    ) throws {
         if self.configuration.durability == .memory {
             return
         }
         self.snapshotMutex.lock()
         defer { self.snapshotMutex.unlock() }
 
-        try self.waitUntilDurable(index)
+        try self.waitUntilDurable(index, allowingLast: discardingOlder)
 
         let directory = self.configuration.directory
         let finalPath = directory + "/" + SnapshotFormat.fileName(index: index)
@@ -591,13 +672,15 @@ public final class WriteAheadLog: @unchecked Sendable {
         try self.fileSystem.synchronizeDirectory(atPath: directory)
 
         let (segmentsToDelete, snapshotsToDelete) = self.mutex.withLock {
+            // A snapshot replacing one at the same index took over its file name: it is not deleted below.
+            self.snapshots.removeAll { $0.index == index }
             self.snapshots.append(SnapshotInfo(index: index, path: finalPath, bytes: fileBytes))
             self.counters.lastSnapshotIndex = index
             var segmentsToDelete: [SegmentInfo] = []
             while self.segments.count > 1 && self.segments[1].firstIndex <= index + 1 {
                 segmentsToDelete.append(self.segments.removeFirst())
             }
-            let snapshotsToDelete = Array(self.snapshots.dropLast(2))
+            let snapshotsToDelete = Array(self.snapshots.dropLast(discardingOlder ? 1 : 2))
             self.snapshots.removeFirst(snapshotsToDelete.count)
             return (segmentsToDelete, snapshotsToDelete)
         }
@@ -610,14 +693,15 @@ public final class WriteAheadLog: @unchecked Sendable {
         try self.fileSystem.synchronizeDirectory(atPath: directory)
     }
 
-    private func waitUntilDurable(_ index: UInt64) throws {
+    private func waitUntilDurable(_ index: UInt64, allowingLast: Bool) throws {
         self.mutex.lock()
         defer { self.mutex.unlock() }
         guard index >= 1 && index < self.nextIndex else {
             throw LogError(code: .invalidArgument,
                            message: "snapshot index \(index) is outside 1...\(self.nextIndex - 1)")
         }
-        guard index > self.counters.lastSnapshotIndex else {
+        guard index > self.counters.lastSnapshotIndex || (allowingLast && index == self.counters.lastSnapshotIndex)
+        else {
             throw LogError(code: .invalidArgument, message:
                 "snapshot index \(index) is not newer than the last snapshot \(self.counters.lastSnapshotIndex)")
         }

@@ -1,3 +1,4 @@
+import Foundation
 import MicroStateLog
 import Testing
 
@@ -167,5 +168,82 @@ struct SnapshotTests {
         let (third, again) = try openLog(configuration, fileSystem)
         third.close()
         #expect(again.records.map(\.index) == [6])
+    }
+
+    @Test("rollSegment starts a new segment so that the next snapshot deletes every segment holding older records")
+    func rollThenSnapshotCompactsEverything() throws {
+        for durability in [Durability.fsync, .os] {
+            var configuration = Self.configuration()
+            configuration.durability = durability
+            let fileSystem = SimulatedFileSystem()
+            let (log, _) = try openLog(configuration, fileSystem)
+            Self.fill(log, through: 15)
+            #expect(log.metrics.segmentCount == 2, "\(durability)")
+            #expect(try log.rollSegment() == 16, "\(durability)")
+            #expect(log.metrics.segmentCount == 3, "\(durability)")
+            #expect(log.metrics.requestedRolls == 1, "\(durability)")
+            // A segment without records is not rolled again.
+            #expect(try log.rollSegment() == 16, "\(durability)")
+            #expect(log.metrics.segmentCount == 3, "\(durability)")
+            try Self.write(log, index: 15)
+            let segments = fileSystem.allFiles.filter { $0.hasSuffix(".wal") }
+            #expect(segments == ["/data/00000000000000000016.wal"], "\(durability)")
+            Self.fill(log, through: 17)
+            log.close()
+            let (reopened, recovered) = try openLog(configuration, fileSystem)
+            reopened.close()
+            #expect(recovered.snapshot?.index == 15, "\(durability)")
+            #expect(recovered.records.map(\.index) == [16, 17], "\(durability)")
+        }
+    }
+
+    @Test("rollSegment under concurrent appends keeps every record, in order, across the roll")
+    func rollDuringAppends() throws {
+        let fileSystem = SimulatedFileSystem()
+        let (log, _) = try openLog(Self.configuration(), fileSystem)
+        let acks = Acknowledgements()
+        let writer = Thread {
+            for index: UInt64 in 1...300 {
+                log.append(payload(index: index, size: 100)) { acks.record($0) }
+            }
+        }
+        writer.start()
+        var rolls: [UInt64] = []
+        for _ in 0..<20 {
+            rolls.append(try log.rollSegment())
+        }
+        _ = acks.wait(for: 300)
+        #expect(rolls == rolls.sorted())
+        log.close()
+        let (reopened, recovered) = try openLog(Self.configuration(), fileSystem)
+        reopened.close()
+        #expect(recovered.records.map(\.index) == Array(1...300))
+        #expect(recovered.records.allSatisfy { $0.payload == payload(index: $0.index, size: 100) })
+    }
+
+    @Test("rollSegment on a closed log throws")
+    func rollClosed() throws {
+        let (log, _) = try openLog(Self.configuration(), SimulatedFileSystem())
+        log.close()
+        #expect(throws: LogError.self) { try log.rollSegment() }
+    }
+
+    @Test("A snapshot discarding older ones deletes them and may replace the last snapshot's index")
+    func discardingOlderSnapshots() throws {
+        let fileSystem = SimulatedFileSystem()
+        let (log, _) = try openLog(Self.configuration(), fileSystem)
+        Self.fill(log, through: 30)
+        try Self.write(log, index: 10)
+        try Self.write(log, index: 20)
+        try log.writeSnapshot(index: 20, discardingOlder: true) { sink in try sink.write([9, 9, 9]) }
+        #expect(fileSystem.allFiles.filter { $0.hasSuffix(".snap") } == ["/data/00000000000000000020.snap"])
+        #expect(throws: LogError.self) { try log.writeSnapshot(index: 19, discardingOlder: true) { _ in } }
+        #expect(throws: LogError.self) { try Self.write(log, index: 20) }
+        log.close()
+        let (reopened, recovered) = try openLog(Self.configuration(), fileSystem)
+        reopened.close()
+        #expect(recovered.snapshot?.index == 20)
+        #expect(recovered.snapshot?.payload == [9, 9, 9])
+        #expect(recovered.records.map(\.index) == Array(21...30))
     }
 }
