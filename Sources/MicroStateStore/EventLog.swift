@@ -1,18 +1,20 @@
 import DequeModule
 
-/// Every event of every stream, in position (`$all`) order, with a per-stream index: all of the store's event
-/// storage.
+/// The store's event storage: the events kept in memory, in position (`$all`) order with a per-stream index, and
+/// the index of the archived ones (`archive`, whose events live in chunk files the store reads on demand).
 ///
-/// All event storage lives behind this type so that moving old events to archive chunks (ADR 0004 §7) only
-/// swaps its storage. Its API is the whole contract: `append` a stream's events at consecutive positions, visit
-/// events in `$all` order from a position (`forEach(fromPosition:)`, `forEachBackward(throughPosition:)`), visit
-/// one stream's events from a revision (`forEach(stream:fromRevision:)`, `forEachBackward(stream:throughRevision:)`),
-/// and `drop` (erase) a prefix of a stream.
+/// In memory are the events not archived yet: the recent window (ADR 0004 §7). `append` adds a stream's events at
+/// consecutive positions; `forEach(fromPosition:)`, `forEachBackward(throughPosition:)`, `forEach(stream:fromRevision:)`
+/// and `forEachBackward(stream:throughRevision:)` visit the ones in memory; `drop` erases a prefix of a stream;
+/// `oldest` hands the oldest durable run to the archiver and `evict` removes it once sealed. Visiting archived events
+/// (reading chunks outside the store lock) is the store's job (`KVStore+Archive.swift`).
 ///
 /// It knows nothing of durability, retention settings or deletion: the store filters what it visits and decides
-/// when to drop. Invariants: positions strictly increase; a stream's revisions are gapless from 0; the events
-/// kept of a stream are always a suffix of its revisions (a drop erases a prefix), so a stream is fully described
-/// by its next revision and the sequence numbers of the events kept.
+/// when to drop. Invariants: positions strictly increase; a stream's revisions are gapless from 0; the events kept
+/// in memory of a stream are always a suffix of its revisions (a drop erases a prefix, archiving takes the oldest
+/// positions), every archived event of a stream has a lower revision than its events in memory, and every event in
+/// memory has a position above `archive.archivedThrough`. So a stream is described by its next revision, the
+/// sequence numbers of the events in memory and its archived runs.
 ///
 /// Not thread-safe: the store's lock guards it.
 struct EventLog {
@@ -45,10 +47,14 @@ struct EventLog {
     private var firstSequence = 0
     private var streams: [StreamIndex] = []
     private var erasedCount = 0
-    /// The position of the last event appended; 0 = none yet.
+    /// The position of the last event appended (archived or in memory); 0 = none yet.
     private(set) var lastPosition: Int64 = 0
+    /// The events counted size (`KVStore.eventSize`) of the events kept in memory.
+    private(set) var bytes = 0
+    /// The archived events: chunk list and per-stream runs.
+    private(set) var archive = ArchiveIndex()
 
-    /// Events kept (not erased).
+    /// Events kept in memory (not erased, not archived).
     var count: Int { self.slots.count - self.erasedCount }
 
     /// Streams registered with `addStream`.
@@ -57,7 +63,13 @@ struct EventLog {
     /// Registers a new stream and returns its id (ids are dense, from 0).
     mutating func addStream() -> Int {
         self.streams.append(StreamIndex())
+        self.archive.addStream()
         return self.streams.count - 1
+    }
+
+    /// Changes the archive index (under the same lock as everything else).
+    mutating func updateArchive(_ body: (inout ArchiveIndex) -> Void) {
+        body(&self.archive)
     }
 
     /// The revision the stream's next event takes (its last revision + 1).
@@ -73,24 +85,30 @@ struct EventLog {
 
     // MARK: - Writing
 
-    /// Appends `events` to `stream` at positions `firstPosition…`, taking the stream's next revisions.
+    /// Appends `events` to `stream` at positions `firstPosition…`, taking the stream's next revisions. Events at or
+    /// below `archive.archivedThrough` (replayed records whose events a chunk already holds) only take their revision.
     mutating func append(stream: Int, firstPosition: Int64, time: Int64, events: [StoreEventData]) {
         precondition(firstPosition > self.lastPosition, "event positions must increase")
-        var revision = self.streams[stream].next
+        let archived = Int(max(0, min(Int64(events.count), self.archive.archivedThrough - firstPosition + 1)))
+        var revision = self.streams[stream].next + Int64(archived)
         var sequence = self.firstSequence + self.slots.count
-        var position = firstPosition
-        self.streams[stream].sequences.reserveCapacity(self.streams[stream].sequences.count + events.count)
-        for data in events {
+        var position = firstPosition + Int64(archived)
+        if archived > 0 {
+            precondition(self.streams[stream].sequences.isEmpty, "archived events follow events kept in memory")
+        }
+        self.streams[stream].sequences.reserveCapacity(self.streams[stream].sequences.count + events.count - archived)
+        for data in events[archived...] {
             self.slots.append(
                 Slot(event: Event(position: position, stream: stream, revision: revision, recordedAt: time, data: data))
             )
             self.streams[stream].sequences.append(sequence)
+            self.bytes += KVStore.eventSize(data)
             revision += 1
             sequence += 1
             position += 1
         }
         self.streams[stream].next = revision
-        self.lastPosition = position - 1
+        self.lastPosition = firstPosition + Int64(events.count) - 1
     }
 
     /// Restores one event from a snapshot: events come in position order, and a stream's first restored event
@@ -110,6 +128,7 @@ struct EventLog {
         }
         self.streams[event.stream].sequences.append(self.firstSequence + self.slots.count)
         self.slots.append(Slot(event: event))
+        self.bytes += KVStore.eventSize(event.data)
         self.streams[event.stream].next = event.revision + 1
         self.lastPosition = event.position
         return true
@@ -145,6 +164,7 @@ struct EventLog {
                 break
             }
             self.slots[index].erased = true
+            self.bytes -= KVStore.eventSize(self.slots[index].event.data)
             self.slots[index].event.data = Self.emptyData
             erased += 1
         }
@@ -165,6 +185,88 @@ struct EventLog {
     }
 
     private static let emptyData = StoreEventData(id: "", type: "", data: [])
+
+    // MARK: - Archiving
+
+    /// The oldest kept events with a position at or below `position` (the durable ones), in position order: at most
+    /// `maxEvents`, and at most `maxBytes` by `cost` (always at least one when there is one).
+    func oldest(throughPosition position: Int64, maxEvents: Int, maxBytes: Int, cost: (Event) -> Int) -> [Event] {
+        var events: [Event] = []
+        var total = 0
+        for slot in self.slots where !slot.erased {
+            if slot.event.position > position || events.count == maxEvents {
+                break
+            }
+            let size = cost(slot.event)
+            if !events.isEmpty && total + size > maxBytes {
+                break
+            }
+            total += size
+            events.append(slot.event)
+        }
+        return events
+    }
+
+    /// For each event of `events` (in position order), whether it is still kept in memory (not erased since).
+    func keptPositions(of events: [Event]) -> [Bool] {
+        var kept = [Bool](repeating: false, count: events.count)
+        guard let first = events.first else {
+            return kept
+        }
+        var index = self.lowerBound(first.position)
+        for (offset, event) in events.enumerated() {
+            while index < self.slots.count && self.slots[index].event.position < event.position {
+                index += 1
+            }
+            if index < self.slots.count && self.slots[index].event.position == event.position {
+                kept[offset] = !self.slots[index].erased
+            }
+        }
+        return kept
+    }
+
+    /// Records a sealed chunk in the archive index and removes every event at or below its last position from
+    /// memory (they are in the chunk, or were erased meanwhile).
+    mutating func archive(_ chunk: StoreArchiveChunk, streamIDs: [Int], oldest: [Int64]) {
+        self.archive.add(chunk, streamIDs: streamIDs, oldest: oldest)
+        self.evict(throughPosition: chunk.lastPosition)
+    }
+
+    /// Raises the archive watermark (recovery: a snapshot's) and removes what it covers from memory.
+    mutating func archived(through position: Int64) {
+        self.archive.raiseWatermark(to: position)
+        self.evict(throughPosition: self.archive.archivedThrough)
+    }
+
+    /// Removes the events at or below `position` from memory.
+    private mutating func evict(throughPosition position: Int64) {
+        var evicted = 0
+        var touched: [Int] = []
+        while let front = self.slots.first, front.event.position <= position {
+            self.slots.removeFirst()
+            evicted += 1
+            if front.erased {
+                self.erasedCount -= 1
+            } else {
+                self.bytes -= KVStore.eventSize(front.event.data)
+                touched.append(front.event.stream)
+            }
+        }
+        guard evicted > 0 else {
+            return
+        }
+        self.firstSequence += evicted
+        for stream in touched where !self.streams[stream].sequences.isEmpty {
+            let sequences = self.streams[stream].sequences
+            var drop = 0
+            while drop < sequences.count && sequences[drop] < self.firstSequence {
+                drop += 1
+            }
+            if drop > 0 {
+                self.streams[stream].sequences.removeFirst(drop)
+            }
+        }
+    }
 
     /// Removes erased slots and renumbers: O(events), run only when most slots are erased.
     private mutating func compact() {

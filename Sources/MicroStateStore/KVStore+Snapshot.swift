@@ -1,8 +1,8 @@
 extension KVStore {
-    /// Snapshot format version 2 (version 1, magic "MSS1", is the same up to the key section's end and stays
-    /// readable):
+    /// Snapshot format version 3 (version 2, magic "MSS2", is the same without the archive watermark; version 1,
+    /// magic "MSS1", the same up to the key section's end; both stay readable):
     ///
-    ///     snapshot = magic "MSS2" format:u8 (= 2) revision:varint time:zigzag
+    ///     snapshot = magic "MSS3" format:u8 (= 3) revision:varint time:zigzag
     ///                idempotencyCount:varint (key:bytes revision:varint time:zigzag){idempotencyCount}
     ///                (0x01 key:bytes value:bytes createRevision:varint modRevision:varint version:varint
     ///                 deadline:zigzag)*   in ascending key order
@@ -15,7 +15,7 @@ extension KVStore {
     ///                0x00 eventIDCount:varint
     ///                (0x01 position:varint streamID:varint revision:varint recordedAt:zigzag id:bytes type:bytes
     ///                 contentType:bytes data:bytes metadataCount:varint (key:bytes value:bytes)*)*
-    ///                0x00 eventCount:varint
+    ///                0x00 eventCount:varint archivedThrough:varint
     ///
     /// Stream flags: 1 = has settings, 2 = soft-deleted, 4 = hard-deleted, 8 = has an aggregate snapshot entry
     /// (then the snapshot fields follow; an entry with revision -1 ... is never written: a removed snapshot is
@@ -23,11 +23,13 @@ extension KVStore {
     ///
     /// It holds the state at `revision`: live keys with their MVCC fields and TTL deadlines, the idempotency keys
     /// and event ids still in their windows, every stream's settings, last revision and aggregate snapshot,
-    /// every group checkpoint, and every event kept (for now; archived events will stay in their chunks). Not
-    /// older key versions, so after `restore` the compact revision is the snapshot's revision. Each section's
-    /// trailing count catches a truncated snapshot.
-    static let snapshotMagic: [UInt8] = Array("MSS2".utf8)
-    static let snapshotFormatVersion: UInt8 = 2
+    /// every group checkpoint, and the events in memory, which are the ones not archived: `archivedThrough` is the
+    /// archive watermark (ADR 0004 §7), every event at or below it is in an archive chunk (or was erased), so the
+    /// snapshot plus the chunks hold every event at or below `revision`. Not older key versions, so after `restore`
+    /// the compact revision is the snapshot's revision. Each section's trailing count catches a truncated snapshot.
+    static let snapshotMagic: [UInt8] = Array("MSS3".utf8)
+    static let snapshotFormatVersion: UInt8 = 3
+    static let snapshotMagicV2: [UInt8] = Array("MSS2".utf8)
     static let snapshotMagicV1: [UInt8] = Array("MSS1".utf8)
     /// Keys serialized per lock hold while writing a snapshot: writers wait at most this long.
     static let snapshotChunkKeys = 4096
@@ -68,7 +70,7 @@ extension KVStore {
     }
 
     /// Serializes the state at `revision` (pinned by the caller) and releases the pin.
-    private func writeSnapshot(revision: Int64, index: UInt64) throws(StoreError) {
+    func writeSnapshot(revision: Int64, index: UInt64, discardingOlder: Bool = false) throws(StoreError) {
         guard let log = self.log else {
             return
         }
@@ -86,7 +88,7 @@ extension KVStore {
             self.unlockAndDrain()
         }
         do {
-            try log.writeSnapshot(index: index) { emit in
+            try log.writeSnapshot(index: index, discardingOlder: discardingOlder) { emit in
                 try emit(self.snapshotHeader(revision: revision))
                 var after: [UInt8]? = nil
                 var keyCount = 0
@@ -203,13 +205,18 @@ extension KVStore {
         for _ in 0..<4 {
             magic.append(try reader.byte())
         }
-        guard magic == Self.snapshotMagic || magic == Self.snapshotMagicV1 else {
-            throw StoreError.corrupt("snapshot at index \(index) does not start with \"MSS2\" (or \"MSS1\")")
+        let expectedFormat: UInt8
+        switch magic {
+        case Self.snapshotMagic: expectedFormat = Self.snapshotFormatVersion
+        case Self.snapshotMagicV2: expectedFormat = 2
+        case Self.snapshotMagicV1: expectedFormat = 1
+        default:
+            throw StoreError.corrupt("snapshot at index \(index) does not start with \"MSS3\" (or \"MSS2\", \"MSS1\")")
         }
         let format = try reader.byte()
-        guard format == (magic == Self.snapshotMagic ? Self.snapshotFormatVersion : 1) else {
+        guard format == expectedFormat else {
             throw StoreError.corrupt(
-                "snapshot at index \(index) has format version \(format) after its magic; this build reads 1 and 2"
+                "snapshot at index \(index) has format version \(format) after its magic; this build reads 1 to 3"
             )
         }
         let revision = try reader.int64()
@@ -278,8 +285,8 @@ extension KVStore {
         guard declared == Int64(keyCount) else {
             throw StoreError.corrupt("snapshot at index \(index) declares \(declared) keys but holds \(keyCount)")
         }
-        if format == Self.snapshotFormatVersion {
-            try self.restoreStreamSections(&reader, revision: revision, index: index)
+        if format >= 2 {
+            try self.restoreStreamSections(&reader, revision: revision, index: index, format: format)
         }
         guard reader.isAtEnd else {
             throw StoreError.corrupt(
@@ -317,6 +324,8 @@ extension KVStore {
         guard !decoded.operations.isEmpty else {
             throw StoreError.corrupt("log record at index \(index) has no operations")
         }
+        // Without a snapshot, the first record builds the archive index: replayed events a chunk holds stay there.
+        self.loadArchiveIndex()
         guard decoded.firstRevision == self.revision + 1 else {
             let carries =
                 decoded.firstRevision == decoded.revision

@@ -46,10 +46,6 @@ extension KVStore {
         while true {
             var writer = ByteWriter(capacity: 256 * 1024)
             let done = self.snapshotEvents(revision: revision, from: &eventCursor, into: &writer, count: &eventCount)
-            if done {
-                writer.byte(0)
-                writer.varint(UInt64(eventCount))
-            }
             try emit(writer.buffer)
             if done {
                 break
@@ -184,8 +180,10 @@ extension KVStore {
         return index >= self.eventIDOrder.count
     }
 
-    /// Serializes up to `snapshotChunkItems` kept events from position `from` to `revision`; returns whether the
-    /// end was reached.
+    /// Serializes up to `snapshotChunkItems` events in memory from position `from` to `revision`; returns whether
+    /// the end was reached, and then writes the section's end: the count and the archive watermark read in the same
+    /// lock hold, so every event at or below `revision` is either written or archived at or below the watermark
+    /// (archiving may move events out of memory between the lock holds of one snapshot).
     private func snapshotEvents(
         revision: Int64,
         from: inout Int64,
@@ -227,13 +225,24 @@ extension KVStore {
         }
         from = cursor
         count += visited
+        if done {
+            writer.byte(0)
+            writer.varint(UInt64(count))
+            writer.varint(UInt64(self.eventLog.archive.archivedThrough))
+        }
         return done
     }
 
     // MARK: - Restore
 
-    /// Reads the stream sections of a format 2 snapshot at `revision`. Lock held, on an empty store.
-    func restoreStreamSections(_ reader: inout ByteReader, revision: Int64, index: UInt64) throws(StoreError) {
+    /// Reads the stream sections of a format 2 or 3 snapshot at `revision`; with an archive, then builds the archive
+    /// index and drops the restored events it covers. Lock held, on an empty store.
+    func restoreStreamSections(
+        _ reader: inout ByteReader,
+        revision: Int64,
+        index: UInt64,
+        format: UInt8
+    ) throws(StoreError) {
         func corrupt(_ what: String, at offset: Int) -> StoreError {
             StoreError.corrupt("snapshot at index \(index) has \(what) at byte \(offset)")
         }
@@ -387,10 +396,25 @@ extension KVStore {
         guard declaredEvents == Int64(eventCount) else {
             throw corrupt("an event count \(declaredEvents) for \(eventCount) events", at: reader.offset)
         }
+        let watermark = format >= 3 ? try reader.int64() : 0
+        guard watermark <= revision else {
+            throw corrupt("an archive watermark \(watermark) above its revision", at: reader.offset)
+        }
         for (id, last) in lastRevisions where !self.eventLog.restoreNextRevision(of: id, last + 1) {
             throw StoreError.corrupt(
                 "snapshot at index \(index): stream \(StoreError.quote(self.streams[id].name)) has last revision "
                     + "\(last) but its events end at \(self.eventLog.nextRevision(of: id) - 1)"
+            )
+        }
+        if self.archive != nil {
+            // Chunks are authoritative up to their last position (one sealed after this snapshot included); the
+            // watermark covers events archived while the snapshot was written, and erased ones.
+            self.loadArchiveIndex()
+            self.eventLog.archived(through: watermark)
+        } else if watermark > 0 {
+            throw StoreError.corrupt(
+                "snapshot at index \(index) has events archived up to position \(watermark), but the store has no "
+                    + "event archive"
             )
         }
     }

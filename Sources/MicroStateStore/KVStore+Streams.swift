@@ -41,8 +41,10 @@ extension KVStore {
         {
             return completion(.failure(error))
         }
+        self.waitForArchiveBacklog()
         var deferred = Deferred()
         self.lock.lock()
+        self.assertRecovered()
         if let error = self.writeRefusal() {
             self.unlockAndDrain()
             return completion(.failure(error))
@@ -141,12 +143,13 @@ extension KVStore {
         )
         self.lock.lock()
         defer { self.unlockAndDrain() }
+        self.assertRecovered()
         let now = self.clock.nowMilliseconds()
         if isAll {
             let next =
                 backwards
-                ? self.readAllBackwards(from: from, now: now, into: &collector)
-                : self.readAllForwards(from: from, now: now, into: &collector)
+                ? try self.readAllBackwards(from: from, now: now, into: &collector)
+                : try self.readAllForwards(from: from, now: now, into: &collector)
             return StoreReadBatch(events: collector.events, next: next)
         }
         guard let id = self.streamIDs[stream] else {
@@ -159,11 +162,12 @@ extension KVStore {
         if view.last < 0 {
             throw StoreError.notFound("stream \(StoreError.quote(stream)) not found: it has no events")
         }
+        let head = self.durable
         var budget = collector.maxCount + Self.scanBudget
         var next: Int64? = nil
         if backwards {
             let start = from == -1 ? view.last : min(from, view.last)
-            self.eventLog.forEachBackward(stream: id, throughRevision: start) { event in
+            try self.forEachEventBackward(stream: id, throughRevision: start, head: head) { event in
                 if event.revision < view.lowest {
                     return false
                 }
@@ -181,7 +185,7 @@ extension KVStore {
         } else {
             let start = max(from, view.lowest)
             if start <= view.last {
-                self.eventLog.forEach(stream: id, fromRevision: start) { event in
+                try self.forEachEvent(stream: id, fromRevision: start, head: head) { event in
                     if event.revision > view.last {
                         return false
                     }
@@ -201,12 +205,16 @@ extension KVStore {
         return StoreReadBatch(events: collector.events, next: next)
     }
 
-    private func readAllForwards(from: Int64, now: Int64, into collector: inout BatchCollector) -> Int64? {
+    private func readAllForwards(
+        from: Int64,
+        now: Int64,
+        into collector: inout BatchCollector
+    ) throws(StoreError) -> Int64? {
         let head = self.durable
         var views: [Int: StreamView] = [:]
         var budget = collector.maxCount + Self.scanBudget
         var next: Int64? = nil
-        self.eventLog.forEach(fromPosition: from) { event in
+        try self.forEachEvent(fromPosition: from, head: head) { event in
             if event.position > head {
                 return false
             }
@@ -226,12 +234,16 @@ extension KVStore {
         return next
     }
 
-    private func readAllBackwards(from: Int64, now: Int64, into collector: inout BatchCollector) -> Int64? {
+    private func readAllBackwards(
+        from: Int64,
+        now: Int64,
+        into collector: inout BatchCollector
+    ) throws(StoreError) -> Int64? {
         let head = self.durable
         var views: [Int: StreamView] = [:]
         var budget = collector.maxCount + Self.scanBudget
         var next: Int64? = nil
-        self.eventLog.forEachBackward(throughPosition: from == -1 ? head : min(from, head)) { event in
+        try self.forEachEventBackward(throughPosition: from == -1 ? head : min(from, head), head: head) { event in
             if budget == 0 || collector.isFull {
                 next = event.position
                 return false
@@ -438,13 +450,29 @@ extension KVStore {
                 )
             )
         }
+        // An archived revision is read from its chunk (the lock is released meanwhile), then everything is checked
+        // again against the state found after it.
+        var event: EventLog.Event? = nil
+        if revision < self.eventLog.firstKeptRevision(of: id) {
+            do {
+                event = try self.keptEvent(stream: id, revision: revision, head: self.durable)
+            } catch {
+                self.unlockAndDrain()
+                return completion(.failure(error))
+            }
+            if let error = self.writeRefusal() {
+                self.unlockAndDrain()
+                return completion(.failure(error))
+            }
+        } else {
+            event = self.eventLog.event(stream: id, revision: revision)
+        }
         // The latest state, pending writes included: the same view the next write validates against.
         let view = self.streamView(id, at: Int64.max, now: now)
         if view.hardDeleted {
             self.unlockAndDrain()
             return completion(.failure(Self.hardDeleted(stream, "cannot save a snapshot of it")))
         }
-        let event = self.eventLog.event(stream: id, revision: revision)
         guard revision <= view.last, let event, view.isVisible(event) else {
             let why =
                 revision > view.last
@@ -729,7 +757,17 @@ extension KVStore {
     /// The floor below which versioned stream state may be forgotten: nothing reads below the durable revision
     /// or a snapshot being written.
     var versionFloor: Int64 {
-        min(self.durable, self.snapshotPin ?? Int64.max)
+        var floor = min(self.durable, self.snapshotPin ?? Int64.max)
+        for pin in self.readPins {
+            floor = min(floor, pin)
+        }
+        return floor
+    }
+
+    /// A store with an archive serves only after `finishRecovery()` (a programmer error otherwise).
+    @inline(__always)
+    func assertRecovered() {
+        precondition(self.archiveRecovered, "call finishRecovery() after restore and replay, before serving")
     }
 
     /// The id of `name`, registering the stream if it is new.
@@ -794,6 +832,7 @@ extension KVStore {
             if metadata.truncateBefore > 0 {
                 self.pendingErasures.append((revision, state.id, metadata.truncateBefore))
             }
+            self.addScavengeTrigger(revision)
         case .deleteStream(let stream, let hard):
             let state = self.streams[self.streamID(creating: stream)]
             var settings = state.settings.latest ?? StreamSettings()
@@ -809,6 +848,7 @@ extension KVStore {
                 self.pendingErasures.append((revision, state.id, next))
             }
             state.settings.set(settings, at: revision, floor: self.versionFloor)
+            self.addScavengeTrigger(revision)
         case .aggregateSnapshot(let stream, let streamRevision, let snapshot):
             let state = self.streams[self.streamID(creating: stream)]
             state.snapshot.set(
@@ -835,6 +875,7 @@ extension KVStore {
             let record = StoreRecord(revision: revision, timeMilliseconds: time, operations: operations)
             self.pending.append(.stream(revision: revision) { completion($0.map { .failure($0) } ?? .success(result)) })
             self.appendRecord(record.encode(), revision: revision, deferred: &deferred)
+            self.updateBackpressure()
             self.unlockAndRun(&deferred)
         } else {
             self.markDurable(upTo: revision, deferred: &deferred)
@@ -857,6 +898,12 @@ extension KVStore {
             )
         }
         self.runDueErasures()
+        if let first = self.scavengeTriggers.first, first <= self.durable {
+            while let first = self.scavengeTriggers.first, first <= self.durable {
+                self.scavengeTriggers.removeFirst()
+            }
+            deferred.scavenge = true
+        }
         if self.armedSubscriptions > 0 && self.eventLog.lastPosition > previous {
             self.wakeSubscriptions(after: previous, deferred: &deferred)
         }
@@ -868,7 +915,9 @@ extension KVStore {
         let floor = self.versionFloor
         while let first = self.pendingErasures.first, first.revision <= floor {
             self.pendingErasures.removeFirst()
-            self.eventLog.drop(stream: first.stream, below: first.below, beforePosition: first.revision)
+            let erased = self.eventLog.drop(stream: first.stream, below: first.below, beforePosition: first.revision)
+            self.erasedSinceScavenge += erased
+            self.scavengedEvents += erased
         }
     }
 

@@ -41,6 +41,7 @@ extension KVStore {
         }
         var deferred = Deferred()
         self.lock.lock()
+        self.assertRecovered()
         let result: Result<StoreSubscription, StoreError> = Result { () throws(StoreError) in
             try self.registerSubscription(
                 stream: stream,
@@ -153,6 +154,14 @@ extension KVStore {
         case .active:
             break
         }
+        if subscription.polling {
+            // Another poll of this subscription released the lock to read an archive chunk: polls are meant to
+            // come one at a time; have this caller poll again.
+            deferred.subscriptionsReady.append(subscription)
+            return StoreSubscriptionBatch(events: [], caughtUp: false, headPosition: head, ended: nil)
+        }
+        subscription.polling = true
+        defer { subscription.polling = false }
         if subscription.needsRebalance {
             self.rewind(subscription)
         }
@@ -161,19 +170,31 @@ extension KVStore {
             maxBytes: maxBytes <= 0 ? Int.max : maxBytes
         )
         let now = self.clock.nowMilliseconds()
-        let atHead: Bool
-        if subscription.isAll {
-            atHead = self.scanAll(subscription, head: head, now: now, into: &collector)
-        } else if let id = subscription.streamID {
-            let view = self.streamView(id, at: head, now: now)
-            if view.hardDeleted {
-                let error = Self.hardDeleted(subscription.streamName, "its subscriptions ended")
-                self.end(subscription, error, deferred: &deferred)
-                return StoreSubscriptionBatch(events: [], caughtUp: false, headPosition: head, ended: error)
+        var atHead: Bool
+        do {
+            if subscription.isAll {
+                atHead = try self.scanAll(subscription, head: head, now: now, into: &collector)
+            } else if let id = subscription.streamID {
+                let view = self.streamView(id, at: head, now: now)
+                if view.hardDeleted {
+                    let error = Self.hardDeleted(subscription.streamName, "its subscriptions ended")
+                    self.end(subscription, error, deferred: &deferred)
+                    return StoreSubscriptionBatch(events: [], caughtUp: false, headPosition: head, ended: error)
+                }
+                atHead = try self.scanStream(subscription, id, view: view, head: head, into: &collector)
+            } else {
+                atHead = true
             }
-            atHead = self.scanStream(subscription, id, view: view, head: head, into: &collector)
+        } catch {
+            // An archive chunk could not be read (damaged, or the disk failed): the subscription cannot go on
+            // without skipping events, so it ends; the consumer resumes from its last event once fixed.
+            self.end(subscription, error, deferred: &deferred)
+            return StoreSubscriptionBatch(events: [], caughtUp: false, headPosition: head, ended: error)
+        }
+        if case .active = subscription.state {
         } else {
-            atHead = true
+            // Ended (hard delete, close) while a chunk was read with the lock released.
+            return self.takeEndedBatch(subscription, head: head)
         }
         var caughtUp = false
         if atHead {
@@ -192,13 +213,21 @@ extension KVStore {
         return StoreSubscriptionBatch(events: collector.events, caughtUp: caughtUp, headPosition: head, ended: nil)
     }
 
-    /// Collects `$all` events after the cursor; returns whether the cursor reached the head. Lock held.
+    private func takeEndedBatch(_ subscription: StoreSubscription, head: Int64) -> StoreSubscriptionBatch {
+        if case .ended(let error) = subscription.state {
+            return StoreSubscriptionBatch(events: [], caughtUp: false, headPosition: head, ended: error)
+        }
+        return StoreSubscriptionBatch(events: [], caughtUp: false, headPosition: head, ended: nil)
+    }
+
+    /// Collects `$all` events after the cursor; returns whether the cursor reached the head. Lock held (released
+    /// while an archive chunk is read).
     private func scanAll(
         _ subscription: StoreSubscription,
         head: Int64,
         now: Int64,
         into collector: inout BatchCollector
-    ) -> Bool {
+    ) throws(StoreError) -> Bool {
         struct StreamFilter {
             var view: StreamView
             var owned: Bool
@@ -208,7 +237,7 @@ extension KVStore {
         var budget = collector.maxCount + Self.scanBudget
         var stopped = false
         let group = subscription.group
-        self.eventLog.forEach(fromPosition: subscription.cursor) { event in
+        try self.forEachEvent(fromPosition: subscription.cursor, head: head) { event in
             if event.position > head {
                 return false
             }
@@ -246,14 +275,14 @@ extension KVStore {
     }
 
     /// Collects the stream's events after the cursor; returns whether the cursor reached the stream's durable
-    /// end. Lock held.
+    /// end. Lock held (released while an archive chunk is read).
     private func scanStream(
         _ subscription: StoreSubscription,
         _ id: Int,
         view: StreamView,
         head: Int64,
         into collector: inout BatchCollector
-    ) -> Bool {
+    ) throws(StoreError) -> Bool {
         var checkpoint: Int64? = nil
         if let group = subscription.group {
             guard group.owner(of: subscription.streamName) === subscription else {
@@ -265,7 +294,7 @@ extension KVStore {
         subscription.cursor = max(subscription.cursor, view.lowest)
         var budget = collector.maxCount + Self.scanBudget
         var stopped = false
-        self.eventLog.forEach(stream: id, fromRevision: subscription.cursor) { event in
+        try self.forEachEvent(stream: id, fromRevision: subscription.cursor, head: head) { event in
             if event.revision > view.last {
                 return false
             }
@@ -309,7 +338,7 @@ extension KVStore {
             for (stream, versioned) in group.checkpoints {
                 guard let checkpoint = versioned.at(self.durable),
                     group.owner(of: self.streams[stream].name) === subscription,
-                    let position = self.eventLog.firstPosition(stream: stream, fromRevision: checkpoint + 1)
+                    let position = self.firstPosition(stream: stream, fromRevision: checkpoint + 1)
                 else {
                     continue
                 }

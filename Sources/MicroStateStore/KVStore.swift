@@ -75,16 +75,27 @@ public final class KVStore: @unchecked Sendable {
         /// Subscriptions whose `onReady` is due (armed ones woken by new durable events, rebalanced or ended).
         var subscriptionsReady: [StoreSubscription] = []
         var snapshot: (revision: Int64, index: UInt64)? = nil
+        /// Durable events to seal into an archive chunk on the archive queue.
+        var archiveBatch: ArchiveBatch? = nil
+        /// A failed seal: try again after this many milliseconds.
+        var archiveRetryMilliseconds: Int? = nil
+        /// A delete or retention change became durable: scavenge after `scavengeDelayMilliseconds`.
+        var scavenge = false
 
         var isEmpty: Bool {
             self.completed.isEmpty && self.failed.isEmpty && self.ready.isEmpty && self.snapshot == nil
-                && self.subscriptionsReady.isEmpty
+                && self.subscriptionsReady.isEmpty && self.archiveBatch == nil && self.archiveRetryMilliseconds == nil
+                && !self.scavenge
         }
     }
 
     let configuration: StoreConfiguration
     let limits: StoreLimits
     let log: (any StoreLog)?
+    /// Where durable events beyond the memory window go (ADR 0004 §7); nil keeps every event in memory.
+    let archive: (any StoreEventArchive)?
+    /// `archive.limits`, read once.
+    let archiveLimits: StoreArchiveLimits?
     let clock: any StoreClock
     let lock = StoreLock()
 
@@ -144,25 +155,57 @@ public final class KVStore: @unchecked Sendable {
     /// Subscriptions armed for a one-shot `onReady`.
     var armedSubscriptions = 0
     var nextSubscriptionID = 0
+    /// Revisions of readers that released the lock to read an archive chunk: versioned state and erasures stay at
+    /// or above the lowest (see `versionFloor`).
+    var readPins: [Int64] = []
+
+    // The event archive (KVStore+Archive.swift, KVStore+Scavenge.swift), guarded by `lock`.
+    var archiveIndexLoaded = false
+    /// Recovery finished (`finishRecovery`): archiving may run. Always true without an archive.
+    var archiveRecovered: Bool
+    /// A seal is queued or running on the archive queue.
+    var archiveBusy = false
+    /// The last seal failed; the next waits for its backoff.
+    var archiveFailing = false
+    var archiveFailures = 0
+    var archiveBackoffMilliseconds = 1_000
+    var lastArchiveError: String? = nil
+    var decodedChunks: DecodedChunkCache
+    /// A scavenge is scheduled (debounced) and has not started.
+    var scavengeScheduled = false
+    /// Stream writes (deletes, retention changes) whose durability schedules a scavenge.
+    var scavengeTriggers = Deque<Int64>()
+    /// Events erased from memory since the last scavenge (their bytes may still be in log segments or snapshots).
+    var erasedSinceScavenge = 0
+    /// `erasedSinceScavenge` taken by a scavenge whose log compaction has not finished yet.
+    var pendingScavengeCompaction = 0
+    var scavenges = 0
+    var scavengeFailures = 0
+    var scavengedEvents = 0
 
     // Guarded by `inboxLock`.
     private let inboxLock = StoreLock()
     private var completionInbox: [(revision: Int64, result: Result<UInt64, any Error>)] = []
     private let inboxCount = ManagedAtomic<Int>(0)
 
-    private let snapshotQueue = DispatchQueue(label: "microstate.store.snapshot")
+    let snapshotQueue = DispatchQueue(label: "microstate.store.snapshot")
+    /// Seals, retries and scavenges, one at a time.
+    let archiveQueue = DispatchQueue(label: "microstate.store.archive")
+    let backpressure = BackpressureGate()
 
     /// Creates an empty store.
     ///
     /// - Parameters:
     ///   - configuration: limits and snapshot cadence.
     ///   - log: where records go; nil runs with `--durability memory` (every write is durable at once).
+    ///   - archive: where durable events beyond the memory window go (needs a log); nil keeps every event in memory.
     ///   - clock: the wall clock for TTLs and idempotency windows.
     /// - Important: call `restore` (if there is a snapshot) and `replay` for every record after it before
-    ///   serving any request.
+    ///   serving any request; with an archive, then `finishRecovery()`.
     public init(
         configuration: StoreConfiguration = StoreConfiguration(),
         log: (any StoreLog)?,
+        archive: (any StoreEventArchive)? = nil,
         clock: any StoreClock = SystemClock()
     ) {
         precondition(configuration.limits.maxKeyBytes <= Int(UInt16.max), "maxKeyBytes must be at most 65535")
@@ -171,9 +214,19 @@ public final class KVStore: @unchecked Sendable {
         precondition(configuration.limits.maxStreamNameBytes > 0 && configuration.limits.maxEventTypeBytes > 0)
         precondition(configuration.limits.maxReadCount > 0 && configuration.limits.maxEventsPerAppend > 0)
         precondition(configuration.limits.maxEventIDs >= 0 && configuration.limits.maxSubscriptions >= 0)
+        precondition(configuration.limits.memoryWindowEvents >= 0 && configuration.limits.memoryWindowBytes >= 0)
+        precondition(configuration.limits.maxArchiveBacklogChunks >= 1)
+        precondition(archive == nil || log != nil, "an archive needs a log: only durable events are archived")
         self.configuration = configuration
         self.limits = configuration.limits
         self.log = log
+        self.archive = archive
+        self.archiveLimits = archive?.limits
+        if let limits = self.archiveLimits {
+            precondition(limits.maxEventsPerChunk > 0 && limits.maxChunkRawBytes > limits.entryOverheadBytes)
+        }
+        self.archiveRecovered = archive == nil
+        self.decodedChunks = DecodedChunkCache(capacity: configuration.decodedChunkCache)
         self.clock = clock
     }
 
@@ -222,7 +275,18 @@ public final class KVStore: @unchecked Sendable {
             events: self.eventLog.count,
             subscriptions: self.subscriptions.count,
             groups: self.groups.count,
-            eventIDs: self.eventIDs.count
+            eventIDs: self.eventIDs.count,
+            eventBytesInMemory: self.eventLog.bytes,
+            eventsArchived: self.eventLog.archive.eventCount,
+            archiveChunks: self.eventLog.archive.chunks.count,
+            archiveFileBytes: self.eventLog.archive.fileBytes,
+            archiveIndexRuns: self.eventLog.archive.runCount,
+            archivedThrough: self.eventLog.archive.archivedThrough,
+            archiveFailures: self.archiveFailures,
+            archiveBackpressureWaits: self.backpressure.counts.waits,
+            scavenges: self.scavenges,
+            scavengeFailures: self.scavengeFailures,
+            scavengedEvents: self.scavengedEvents
         )
     }
 
@@ -233,6 +297,7 @@ public final class KVStore: @unchecked Sendable {
         self.lock.lock()
         self.closed = true
         self.endAllSubscriptions(.unavailable("the store is closed"), deferred: &deferred)
+        self.updateBackpressure()
         self.unlockAndRun(&deferred)
     }
 
@@ -840,7 +905,9 @@ public final class KVStore: @unchecked Sendable {
         while let first = self.pending.first, first.revision <= revision {
             deferred.completed.append(self.pending.removeFirst())
         }
-        if self.armedSubscriptions > 0 || !self.pendingStreamEnds.isEmpty || !self.pendingErasures.isEmpty {
+        if self.armedSubscriptions > 0 || !self.pendingStreamEnds.isEmpty || !self.pendingErasures.isEmpty
+            || !self.scavengeTriggers.isEmpty
+        {
             self.streamsBecameDurable(after: previous, deferred: &deferred)
         }
         self.compactIfNeeded()
@@ -962,6 +1029,7 @@ public final class KVStore: @unchecked Sendable {
                 }
             }
             self.scheduleSnapshotIfDue(deferred: &deferred)
+            self.scheduleArchiveIfDue(deferred: &deferred)
             self.lock.unlock()
             self.run(&deferred)
         }
@@ -1006,6 +1074,19 @@ public final class KVStore: @unchecked Sendable {
             self.snapshotQueue.async {
                 self.writeScheduledSnapshot(revision: snapshot.revision, index: snapshot.index)
             }
+        }
+        if let batch = deferred.archiveBatch {
+            self.archiveQueue.async {
+                self.sealArchiveBatch(batch)
+            }
+        }
+        if let milliseconds = deferred.archiveRetryMilliseconds {
+            self.archiveQueue.asyncAfter(deadline: .now() + .milliseconds(milliseconds)) {
+                self.retryArchive()
+            }
+        }
+        if deferred.scavenge {
+            self.scheduleScavenge()
         }
         deferred = Deferred()
     }

@@ -78,6 +78,23 @@ public struct StoreLimits: Sendable, Equatable {
     /// subscription never buffers events, so its memory is O(1)).
     public var maxSubscriptions: Int = 10_000
 
+    // MARK: Bounded memory (ADR 0004 §7; docs/events-engine.md "Archive")
+
+    /// Events kept in memory beyond which durable events move to archive chunks (with an archive: not with
+    /// `--durability memory`). Default 65,536: a live subscriber or a consumer less than that behind the head (seconds
+    /// of traffic at tens of thousands of events per second) reads from memory without decompressing, and every
+    /// store snapshot holds these events, so it also bounds snapshot size. Memory holds at most this plus one chunk
+    /// (`ArchiveConfiguration.maxEventsPerChunk`) once archiving has caught up.
+    public var memoryWindowEvents: Int = 65_536
+    /// Bytes of events (as counted for `maxEventBytes`) kept in memory beyond which durable events move to archive
+    /// chunks. Default 64 MiB: bounds the window for large events (64 events of 1 MiB).
+    public var memoryWindowBytes: Int = 64 * 1024 * 1024
+    /// Chunks of durable events waiting to be archived beyond the window before appends wait for the archiver
+    /// (back-pressure, at most 1 s per append). Default 8: sealing a chunk takes milliseconds, so only a writer
+    /// outrunning compression and fsync for a while reaches it; memory stays bounded by the window plus 8 chunks. Not
+    /// applied while archiving fails (events then stay in memory and in the log, see docs/durability.md).
+    public var maxArchiveBacklogChunks: Int = 8
+
     /// The defaults above.
     public init() {}
 }

@@ -23,4 +23,34 @@ public protocol StoreLog: AnyObject, Sendable {
     /// `index`. Called on the store's snapshot queue (or the caller of `KVStore.takeSnapshot`), never with the
     /// store lock held; `emit` may be called many times (chunks of about 4096 keys).
     func writeSnapshot(index: UInt64, produce: (_ emit: ([UInt8]) throws -> Void) throws -> Void) throws
+
+    /// `writeSnapshot`, deleting every older snapshot instead of keeping the previous one; `index` may equal the last
+    /// snapshot's (it is replaced). A scavenge writes its snapshot so (ADR 0004 §7): older snapshots may hold events
+    /// it erased.
+    func writeSnapshot(
+        index: UInt64,
+        discardingOlder: Bool,
+        produce: (_ emit: ([UInt8]) throws -> Void) throws -> Void
+    ) throws
+
+    /// Starts a new log segment now, so that the next snapshot can delete every segment holding records written
+    /// so far; returns the first index of the new segment (every record below it is in an older one). Called by a
+    /// scavenge, never with the store lock held.
+    func rollSegment() throws -> UInt64
+}
+
+extension StoreLog {
+    /// For logs that keep every snapshot the same way (tests): the plain `writeSnapshot`.
+    public func writeSnapshot(
+        index: UInt64,
+        discardingOlder: Bool,
+        produce: (_ emit: ([UInt8]) throws -> Void) throws -> Void
+    ) throws {
+        try self.writeSnapshot(index: index, produce: produce)
+    }
+
+    /// For logs without segments (tests): nothing to roll; the next index.
+    public func rollSegment() throws -> UInt64 {
+        0
+    }
 }

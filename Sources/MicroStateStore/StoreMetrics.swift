@@ -40,4 +40,26 @@ public struct StoreMetrics: Sendable, Equatable {
     public var groups: Int
     /// Event ids remembered for idempotent appends.
     public var eventIDs: Int
+    /// Bytes of the events held in memory (as counted for `maxEventBytes`).
+    public var eventBytesInMemory: Int
+    /// Events in archive chunks (not in memory).
+    public var eventsArchived: Int
+    /// Archive chunk files.
+    public var archiveChunks: Int
+    /// Bytes of the archive chunk files.
+    public var archiveFileBytes: Int
+    /// Entries of the in-memory archive index: one per (stream, chunk) pair, 32 bytes each.
+    public var archiveIndexRuns: Int
+    /// The highest position archived: every durable event at or below it left memory.
+    public var archivedThrough: Int64
+    /// Seals that failed (retried; the events stay in memory and in the log meanwhile).
+    public var archiveFailures: Int
+    /// Appends that waited for the archiver (`StoreLimits.maxArchiveBacklogChunks`).
+    public var archiveBackpressureWaits: Int
+    /// Scavenges run (physical erase of hidden events, ADR 0004 §7).
+    public var scavenges: Int
+    /// Scavenges that failed part way (retried by the next one).
+    public var scavengeFailures: Int
+    /// Events erased by scavenges, deletes and truncations: from memory and from archive chunks.
+    public var scavengedEvents: Int
 }

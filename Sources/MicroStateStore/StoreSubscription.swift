@@ -50,6 +50,8 @@ public final class StoreSubscription: @unchecked Sendable {
     var armed = false
     /// Set when the group's membership changed: the next poll rewinds to the checkpoints of the streams owned.
     var needsRebalance = false
+    /// A poll is running (it may release the store lock to read an archive chunk).
+    var polling = false
 
     init(
         id: Int,

@@ -161,7 +161,7 @@ struct StreamRecoveryTests {
         let before = workload(store, clock: clock, operations: 500, seed: 21)
         try store.takeSnapshot()
         let snapshot = try #require(log.snapshots.last)
-        #expect(Array(snapshot.bytes.prefix(4)) == b("MSS2"))
+        #expect(Array(snapshot.bytes.prefix(4)) == b("MSS3"))
         let after = workload(store, clock: clock, operations: 400, seed: 22)
 
         // The snapshot alone is the state at its revision.
@@ -231,7 +231,7 @@ struct StreamRecoveryTests {
         #expect(try recovered.readAll(KVStore.allStreams).map(\.id) == ["k"])
     }
 
-    @Test("A format 1 (MSS1) snapshot still restores")
+    @Test("Format 1 (MSS1) and format 2 (MSS2) snapshots still restore")
     func snapshotFormat1() throws {
         let log = FakeLog()
         let store = KVStore.make(log: log)
@@ -239,14 +239,21 @@ struct StreamRecoveryTests {
         store.putNow("b", "2", idempotencyKey: "once")
         try store.takeSnapshot()
         var bytes = try #require(log.snapshots.last).bytes
-        // Empty stream sections: streams 0x00 0, groups 0, ids 0x00 0, events 0x00 0.
-        #expect(Array(bytes.suffix(7)) == [0, 0, 0, 0, 0, 0, 0])
-        bytes.removeLast(7)
+        // Empty stream sections: streams 0x00 0, groups 0, ids 0x00 0, events 0x00 0, archive watermark 0.
+        #expect(Array(bytes.suffix(8)) == [0, 0, 0, 0, 0, 0, 0, 0])
+        var format2 = bytes
+        bytes.removeLast(8)
         bytes.replaceSubrange(0..<5, with: b("MSS1") + [1])
         let recovered = KVStore.make(log: nil)
         try recovered.restore(snapshot: bytes, index: 2)
         #expect(try recovered.dump() == store.dump())
         #expect(recovered.metrics.idempotencyKeys == 1)
+        // Format 2 (MSS2): the same without the watermark.
+        format2.removeLast(1)
+        format2.replaceSubrange(0..<5, with: b("MSS2") + [2])
+        let recovered2 = KVStore.make(log: nil)
+        try recovered2.restore(snapshot: format2, index: 2)
+        #expect(try recovered2.dump() == store.dump())
         var bad = try #require(log.snapshots.last).bytes
         bad[4] = 1
         #expect(throws: StoreError.self) { try KVStore.make(log: nil).restore(snapshot: bad, index: 2) }
