@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -5,9 +6,11 @@ import NIOHTTP1
 import NIOPosix
 
 /// The HTTP/1.1 admin port: `/healthz` (the process is up), `/readyz` (it serves traffic: recovery done,
-/// not shutting down) and `/metrics` (Prometheus text format 0.0.4).
+/// not shutting down), `/metrics` (Prometheus text format 0.0.4) and `POST /admin/compact` (scavenge now: erase the
+/// events hidden by retention and deletes from disk, answering once done).
 ///
-/// Deliberately plain: GET only, small bounded requests, one response per request, keep-alive honoured.
+/// Deliberately plain: GET (and that one POST) only, small bounded requests without a body, one response per
+/// request, keep-alive honoured.
 final class AdminServer: Sendable {
     /// Requests with a body or headers larger than this are refused (NIO's decoder limits header size;
     /// admin requests carry no body, so any body is rejected).
@@ -16,6 +19,8 @@ final class AdminServer: Sendable {
     struct Routes: Sendable {
         var isReady: @Sendable () -> Bool
         var metrics: @Sendable () -> String
+        /// Runs a scavenge and describes it; blocking, so it runs off the event loop.
+        var compact: @Sendable () throws -> String = { "nothing to compact\n" }
     }
 
     private let routes: Routes
@@ -89,7 +94,38 @@ private final class AdminHandler: ChannelInboundHandler {
                 return
             }
             self.head = nil
+            if head.method == .POST && Self.path(of: head) == "/admin/compact" && !self.hasBody {
+                // A scavenge does file I/O for a while: off the event loop, answered when it is done.
+                let compact = self.routes.compact
+                let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                DispatchQueue.global().async {
+                    let response: (HTTPResponseStatus, String)
+                    do {
+                        response = (.ok, try compact())
+                    } catch {
+                        response = (.serviceUnavailable, "scavenge failed: \(error)\n")
+                    }
+                    loopBound.eventLoop.execute {
+                        let (handler, context) = loopBound.value
+                        handler.write(head: head, status: response.0, contentType: "text/plain; charset=utf-8",
+                                      body: response.1, context: context)
+                    }
+                }
+                return
+            }
             let (status, contentType, body) = self.respond(to: head)
+            self.write(head: head, status: status, contentType: contentType, body: body, context: context)
+        }
+    }
+
+    private func write(
+        head: HTTPRequestHead,
+        status: HTTPResponseStatus,
+        contentType: String,
+        body: String,
+        context: ChannelHandlerContext
+    ) {
+        do {
             var headers = HTTPHeaders()
             headers.add(name: "content-type", value: contentType)
             headers.add(name: "content-length", value: String(body.utf8.count))
@@ -109,15 +145,22 @@ private final class AdminHandler: ChannelInboundHandler {
         }
     }
 
+    private static func path(of head: HTTPRequestHead) -> String {
+        head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+    }
+
     private func respond(to head: HTTPRequestHead) -> (HTTPResponseStatus, String, String) {
         let text = "text/plain; charset=utf-8"
-        guard head.method == .GET || head.method == .HEAD else {
-            return (.methodNotAllowed, text, "only GET and HEAD are supported\n")
-        }
+        let path = Self.path(of: head)
         if self.hasBody {
             return (.payloadTooLarge, text, "admin requests carry no body\n")
         }
-        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+        if path == "/admin/compact" {
+            return (.methodNotAllowed, text, "use POST /admin/compact\n")
+        }
+        guard head.method == .GET || head.method == .HEAD else {
+            return (.methodNotAllowed, text, "only GET and HEAD are supported (and POST /admin/compact)\n")
+        }
         switch path {
         case "/healthz":
             return (.ok, text, "ok\n")
@@ -126,7 +169,7 @@ private final class AdminHandler: ChannelInboundHandler {
         case "/metrics":
             return (.ok, "text/plain; version=0.0.4; charset=utf-8", self.routes.metrics())
         default:
-            return (.notFound, text, "not found; try /healthz, /readyz or /metrics\n")
+            return (.notFound, text, "not found; try /healthz, /readyz, /metrics or POST /admin/compact\n")
         }
     }
 }

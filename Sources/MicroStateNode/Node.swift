@@ -40,6 +40,8 @@ public final class Node: Sendable {
         var kv: KVService?
         var events: EventStreamService?
         var sweeper: RepeatedTask?
+        var scavenger: RepeatedTask?
+        var archive: EventArchive?
     }
 
     public init(
@@ -69,14 +71,30 @@ public final class Node: Sendable {
         storeConfig.limits = config.limits
         storeConfig.compactAfterRecords = config.compactAfterRecords
         storeConfig.nodeID = config.nodeID
+        storeConfig.scavengeDelayMilliseconds = Int(config.scavengeDelay.nanoseconds / 1_000_000)
 
         let store: KVStore
         var wal: WriteAheadLog?
+        var archive: EventArchive?
         if config.durability == .memory {
             store = KVStore(configuration: storeConfig, log: nil, clock: SystemClock())
         } else {
+            // The archive first: recovery needs its chunk list (events a chunk holds are not taken back into memory
+            // from the log).
+            try self.fileSystem.createDirectory(atPath: config.dataDirectory)
+            let openedArchive = try EventArchive.open(
+                directory: config.dataDirectory + "/events",
+                fileSystem: self.fileSystem,
+                configuration: config.archive
+            )
+            archive = openedArchive
             let adapter = WALStoreLog()
-            store = KVStore(configuration: storeConfig, log: adapter, clock: SystemClock())
+            store = KVStore(
+                configuration: storeConfig,
+                log: adapter,
+                archive: EventArchiveAdapter(openedArchive),
+                clock: SystemClock()
+            )
             var logConfig = LogConfiguration(directory: config.dataDirectory, durability: config.durability)
             logConfig.segmentBytes = config.segmentBytes
             var replayed = 0
@@ -99,6 +117,13 @@ public final class Node: Sendable {
             }
             adapter.attach(opened)
             wal = opened
+            // In os durability a power loss can keep archived chunks the log lost: the archive loses them too.
+            let trimmed = try store.finishRecovery(trimmingArchive: config.durability == .os)
+            if trimmed > 0 {
+                self.logger.warning("dropped archived events the log lost (os durability, power loss)", metadata: [
+                    "events": "\(trimmed)", "revision": "\(store.durableRevision)",
+                ])
+            }
             self.logger.info("recovered", metadata: [
                 "records": "\(replayed)", "revision": "\(store.durableRevision)",
                 "seconds": "\(ContinuousClock.now - started)", "data_dir": "\(config.dataDirectory)",
@@ -113,7 +138,7 @@ public final class Node: Sendable {
         events.register(with: router)
         health.register(with: router)
 
-        self.declareMetrics(store: store, wal: wal)
+        self.declareMetrics(store: store, wal: wal, archive: archive)
         var serverConfig = config.server
         serverConfig.host = config.listenHost
         serverConfig.port = config.listenPort
@@ -132,7 +157,8 @@ public final class Node: Sendable {
         if let adminHost = config.adminHost {
             let routes = AdminServer.Routes(
                 isReady: { [state = self.state] in state.withLockedValue { $0.ready } },
-                metrics: { [metrics] in metrics.render() }
+                metrics: { [metrics] in metrics.render() },
+                compact: { Self.describe(try store.scavenge()) }
             )
             let server = AdminServer(routes: routes, group: self.group, logger: self.logger)
             adminAddress = try await server.start(host: adminHost, port: config.adminPort)
@@ -145,6 +171,12 @@ public final class Node: Sendable {
         ) { _ in
             store.expireDue(nowMilliseconds: SystemClock().nowMilliseconds())
         }
+        let scavenger = self.group.next().scheduleRepeatedTask(
+            initialDelay: config.scavengeInterval,
+            delay: config.scavengeInterval
+        ) { _ in
+            store.schedulePeriodicScavenge()
+        }
 
         self.state.withLockedValue {
             $0.store = store
@@ -155,6 +187,8 @@ public final class Node: Sendable {
             $0.kv = kv
             $0.events = events
             $0.sweeper = sweeper
+            $0.scavenger = scavenger
+            $0.archive = archive
             $0.ready = true
         }
         return Addresses(grpc: grpcAddress, admin: adminAddress)
@@ -169,6 +203,7 @@ public final class Node: Sendable {
         }
         state.health?.setAll(.notServing)
         state.sweeper?.cancel()
+        state.scavenger?.cancel()
         // Streaming calls never end by themselves: end them now so the grace period is spent only on
         // unary calls in flight. Health watchers have just been sent NOT_SERVING.
         state.health?.finishWatchers()
@@ -184,7 +219,23 @@ public final class Node: Sendable {
         try? await self.group.shutdownGracefully()
     }
 
-    private func declareMetrics(store: KVStore, wal: WriteAheadLog?) {
+    /// Erases the events hidden by retention and deletes from disk now (ADR 0004 §7; `KVStore.scavenge`), waiting
+    /// for it; `POST /admin/compact` on the admin port does the same.
+    @discardableResult
+    public func scavenge() throws -> StoreScavengeResult {
+        guard let store = self.store else {
+            throw StoreError(code: .unavailable, message: "the node is not started")
+        }
+        return try store.scavenge()
+    }
+
+    static func describe(_ result: StoreScavengeResult) -> String {
+        "scavenged: \(result.erasedFromMemory) events erased from memory, \(result.erasedFromArchive) from archive "
+            + "chunks (\(result.chunksRewritten) chunks rewritten, \(result.chunksRemoved) removed), log compacted: "
+            + "\(result.compactedLog)\n"
+    }
+
+    private func declareMetrics(store: KVStore, wal: WriteAheadLog?, archive: EventArchive?) {
         let nodeID = self.configuration.nodeID
         self.metrics.addCollector {
             let storeMetrics = store.metrics
@@ -194,7 +245,24 @@ public final class Node: Sendable {
                 .init(name: "microstatedb_store_compact_revision", help: "Oldest readable revision.", value: Double(store.compactRevision)),
                 .init(name: "microstatedb_store_keys", help: "Live keys.", value: Double(storeMetrics.keys)),
                 .init(name: "microstatedb_store_watchers", help: "Open watchers.", value: Double(storeMetrics.watchers)),
+                .init(name: "microstatedb_events_streams", help: "Event streams known, hard-deleted tombstones included.", value: Double(storeMetrics.streams)),
+                .init(name: "microstatedb_events_in_memory", help: "Events held in memory (the recent window and events not yet archived).", value: Double(storeMetrics.events)),
+                .init(name: "microstatedb_events_in_memory_bytes", help: "Bytes of the events held in memory.", value: Double(storeMetrics.eventBytesInMemory)),
+                .init(name: "microstatedb_events_archived", help: "Events in archive chunks.", value: Double(storeMetrics.eventsArchived)),
+                .init(name: "microstatedb_events_subscriptions", help: "Live event subscriptions.", value: Double(storeMetrics.subscriptions)),
+                .init(name: "microstatedb_events_groups", help: "Consumer groups with a checkpoint or a live member.", value: Double(storeMetrics.groups)),
+                .init(name: "microstatedb_events_id_window", help: "Event ids remembered for idempotent appends.", value: Double(storeMetrics.eventIDs)),
+                .init(name: "microstatedb_archive_chunks", help: "Archive chunk files.", value: Double(storeMetrics.archiveChunks)),
+                .init(name: "microstatedb_archive_index_runs", help: "Entries of the in-memory archive index (one per stream and chunk).", value: Double(storeMetrics.archiveIndexRuns)),
+                .init(name: "microstatedb_archive_failures_total", help: "Archive seals that failed (retried; the events stay in memory and in the log).", type: "counter", value: Double(storeMetrics.archiveFailures)),
+                .init(name: "microstatedb_archive_backpressure_waits_total", help: "Appends that waited for the archiver to catch up.", type: "counter", value: Double(storeMetrics.archiveBackpressureWaits)),
+                .init(name: "microstatedb_scavenges_total", help: "Scavenges run (physical erase of hidden events).", type: "counter", value: Double(storeMetrics.scavenges)),
+                .init(name: "microstatedb_scavenge_failures_total", help: "Scavenges that failed part way (the next one finishes).", type: "counter", value: Double(storeMetrics.scavengeFailures)),
+                .init(name: "microstatedb_scavenged_events_total", help: "Events erased by scavenges, deletes and truncations.", type: "counter", value: Double(storeMetrics.scavengedEvents)),
             ]
+            if let archive {
+                samples.append(.init(name: "microstatedb_archive_disk_bytes", help: "Bytes of the archive chunk files.", value: Double(archive.diskBytes)))
+            }
             if let wal {
                 let log = wal.metrics
                 samples += [

@@ -31,6 +31,16 @@ public struct NodeConfiguration: Sendable {
     public var ttlSweepInterval: TimeAmount = .milliseconds(100)
     /// Event-loop threads; 0 = one per core.
     public var threads = 0
+    /// Archive chunks (`<data-dir>/events/`): events per chunk, raw bytes per chunk, decoded chunks cached, zstd
+    /// level. Not used with `.memory` durability.
+    public var archive = ArchiveConfiguration()
+    /// How often the node checks for events hidden by `max_count` / `max_age` (which hide more as time passes and
+    /// streams grow) and scavenges them from disk. Deletes and retention changes scavenge on their own
+    /// `scavengeDelay` after they are durable.
+    public var scavengeInterval: TimeAmount = .seconds(60)
+    /// How long after a stream delete or retention change is durable the node scavenges (erases the hidden events
+    /// from disk); deletes in a burst share one scavenge.
+    public var scavengeDelay: TimeAmount = .seconds(1)
 
     public init() {}
 }

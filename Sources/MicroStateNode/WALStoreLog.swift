@@ -31,8 +31,20 @@ public final class WALStoreLog: StoreLog, @unchecked Sendable {
     }
 
     public func writeSnapshot(index: UInt64, produce: (_ emit: ([UInt8]) throws -> Void) throws -> Void) throws {
-        try self.wal.writeSnapshot(index: index) { sink in
+        try self.writeSnapshot(index: index, discardingOlder: false, produce: produce)
+    }
+
+    public func writeSnapshot(
+        index: UInt64,
+        discardingOlder: Bool,
+        produce: (_ emit: ([UInt8]) throws -> Void) throws -> Void
+    ) throws {
+        try self.wal.writeSnapshot(index: index, discardingOlder: discardingOlder) { sink in
             try produce { chunk in try sink.write(chunk) }
         }
+    }
+
+    public func rollSegment() throws -> UInt64 {
+        try self.wal.rollSegment()
     }
 }

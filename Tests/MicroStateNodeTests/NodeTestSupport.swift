@@ -67,8 +67,13 @@ struct RunningNode {
         try await self.call("Get", GetRequest(key: Array(key.utf8), revision: revision))
     }
 
+    /// POST (without a body) on the admin port; returns (status line, body).
+    func post(_ path: String) throws -> (String, String) {
+        try self.admin(path, method: "POST")
+    }
+
     /// GET on the admin port over a plain socket; returns (status line, body).
-    func admin(_ path: String) throws -> (String, String) {
+    func admin(_ path: String, method: String = "GET") throws -> (String, String) {
         let port = self.addresses.admin!.port!
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         precondition(fd >= 0)
@@ -83,7 +88,7 @@ struct RunningNode {
             }
         }
         precondition(connected == 0, "cannot connect to the admin port")
-        let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        let request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
         _ = request.withCString { send(fd, $0, strlen($0), 0) }
         var response = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 65536)
