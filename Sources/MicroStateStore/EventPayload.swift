@@ -30,16 +30,16 @@ enum EventPayload {
         KVStore.eventSize(data) + 1 + 10 * 6 + 20 * data.metadata.count
     }
 
-    /// Decodes a payload; `what` names the event in the error.
+    /// Decodes a payload; `what` names the event in the error (built only then: decoding runs per archived event).
     static func decode(_ payload: [UInt8], what: @autoclosure () -> String) throws(StoreError) -> (
         recordedAt: Int64, data: StoreEventData
     ) {
         let result: Result<(Int64, StoreEventData), StoreError> = payload.withUnsafeBytes { bytes in
             Result { () throws(StoreError) in
-                var reader = ByteReader(bytes, what: what())
+                var reader = ByteReader(bytes, what: "the event payload")
                 let format = try reader.byte()
                 guard format == Self.formatVersion else {
-                    throw StoreError.corrupt("\(what()) has event payload format \(format); this build reads 1")
+                    throw StoreError.corrupt("the event payload has format \(format); this build reads 1")
                 }
                 let recordedAt = try reader.zigzag()
                 let id = try reader.string()
@@ -56,12 +56,17 @@ enum EventPayload {
                     }
                 }
                 guard reader.isAtEnd else {
-                    throw StoreError.corrupt("\(what()) has trailing bytes after its event payload")
+                    throw StoreError.corrupt("the event payload has trailing bytes")
                 }
                 return (recordedAt, StoreEventData(id: id, type: type, data: data, metadata: metadata, contentType: contentType))
             }
         }
-        return try result.get()
+        switch result {
+        case .success(let decoded):
+            return decoded
+        case .failure(let error):
+            throw StoreError.corrupt("\(what()): \(error.message)")
+        }
     }
 
     /// The recorded time alone, nil when the payload does not start like one of ours.

@@ -296,7 +296,9 @@ extension KVStore {
         }
         self.readPins.append(head)
         self.unlockAndDrain()
-        let decoded: Result<[(stream: String, event: EventLog.Event)], StoreError> = Result {
+        // Decoded without the lock; stream names are kept once per run of events of one stream, and resolved to
+        // stream ids under the lock.
+        var decoded: Result<(events: [EventLog.Event], runs: [(start: Int, stream: String)]), StoreError> = Result {
             () throws(StoreError) in
             let stored: [StoreArchivedEvent]
             do {
@@ -304,27 +306,28 @@ extension KVStore {
             } catch {
                 throw StoreError(code: .internal, message: "reading archive chunk \(chunk.id) failed", cause: error)
             }
-            var events: [(stream: String, event: EventLog.Event)] = []
+            var events: [EventLog.Event] = []
             events.reserveCapacity(stored.count)
+            var runs: [(start: Int, stream: String)] = []
             for entry in stored {
                 let (recordedAt, data) = try EventPayload.decode(
                     entry.payload,
                     what: "archive chunk \(chunk.id) event at position \(entry.position)"
                 )
+                if runs.last?.stream != entry.stream {
+                    runs.append((events.count, entry.stream))
+                }
                 events.append(
-                    (
-                        entry.stream,
-                        EventLog.Event(
-                            position: entry.position,
-                            stream: -1,
-                            revision: entry.revision,
-                            recordedAt: recordedAt,
-                            data: data
-                        )
+                    EventLog.Event(
+                        position: entry.position,
+                        stream: -1,
+                        revision: entry.revision,
+                        recordedAt: recordedAt,
+                        data: data
                     )
                 )
             }
-            return events
+            return (events, runs)
         }
         self.lock.lock()
         if let pin = self.readPins.firstIndex(of: head) {
@@ -335,21 +338,16 @@ extension KVStore {
         else {
             return nil
         }
-        var events: [EventLog.Event] = []
-        events.reserveCapacity(chunk.eventCount)
-        var lastName = ""
-        var lastID = -1
-        for (name, event) in try decoded.get() {
-            if lastID < 0 || name != lastName {
-                guard let id = self.streamIDs[name] else {
-                    throw StoreError.corrupt("archive chunk \(chunk.id) holds an event of unknown stream \(name)")
-                }
-                lastName = name
-                lastID = id
+        var (events, runs) = try decoded.get()
+        decoded = .success(([], []))  // `events` is now the only reference: resolving in place copies nothing
+        for (index, run) in runs.enumerated() {
+            guard let id = self.streamIDs[run.stream] else {
+                throw StoreError.corrupt("archive chunk \(chunk.id) holds an event of unknown stream \(run.stream)")
             }
-            var resolved = event
-            resolved.stream = lastID
-            events.append(resolved)
+            let end = index + 1 < runs.count ? runs[index + 1].start : events.count
+            for offset in run.start..<end {
+                events[offset].stream = id
+            }
         }
         self.decodedChunks.insert(id: chunk.id, generation: chunk.generation, events: events)
         return events

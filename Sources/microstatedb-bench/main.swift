@@ -1,8 +1,9 @@
 // microstatedb-bench: in-process figures for `make bench` (scripts/bench.py runs it after the h2load part).
 //
 // Figures, not pass/fail tests. Each figure names what it measures; targets from issue #2 are printed beside
-// them. `microstatedb-bench rss` runs the memory figure alone (the parent runs it in a fresh process so the
-// other figures' allocations do not count).
+// them. `microstatedb-bench rss` runs the memory figure alone, `microstatedb-bench events-rss` the event archive's
+// (RSS from 1M to 10M stored events, catch-up read over archived chunks); the parent runs both in fresh processes so
+// the other figures' allocations do not count.
 import Dispatch
 import Foundation
 import MicroStateLog
@@ -99,6 +100,10 @@ func main() throws {
         rssFigure()
         return
     }
+    if CommandLine.arguments.dropFirst().first == "events-rss" {
+        try eventsRSSFigure()
+        return
+    }
     // Store, in memory: the cost of the MVCC map itself.
     let store = KVStore(configuration: StoreConfiguration(compactAfterRecords: 0), log: nil)
     let putSeconds = seconds { load(store, count: keyCount, inFlight: 1) }
@@ -165,12 +170,14 @@ func main() throws {
 
     try eventFigures()
 
-    // RSS in a fresh process.
-    let child = Process()
-    child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-    child.arguments = ["rss"]
-    try child.run()
-    child.waitUntilExit()
+    // RSS in fresh processes: the KV map, then the event archive's bounded memory.
+    for figure in ["rss", "events-rss"] {
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        child.arguments = [figure]
+        try child.run()
+        child.waitUntilExit()
+    }
 }
 
 if CommandLine.arguments.dropFirst().first == "subscribers" {
