@@ -20,7 +20,7 @@ final class MemoryArchive: StoreEventArchive, @unchecked Sendable {
 
     let limits: StoreArchiveLimits
 
-    init(maxEventsPerChunk: Int = 8, maxChunkRawBytes: Int = 1 << 20) {
+    init(maxEventsPerChunk: Int = 8, maxChunkRawBytes: Int = 2 << 20) {
         self.limits = StoreArchiveLimits(
             maxEventsPerChunk: maxEventsPerChunk,
             maxChunkRawBytes: maxChunkRawBytes,

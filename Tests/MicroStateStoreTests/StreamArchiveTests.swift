@@ -271,4 +271,39 @@ struct StreamArchiveTests {
         _ = try trimming.appendNow("s", evs(2)).get()
         #expect(try trimming.readAll("s").map(\.revision) == [0, 1])
     }
+
+    @Test("Large events are archived by bytes: memory holds about memoryWindowBytes plus a chunk's raw bytes")
+    func windowBytes() throws {
+        let archive = MemoryArchive(maxEventsPerChunk: 1000, maxChunkRawBytes: 2 << 20)
+        var limits = StoreLimits()
+        limits.memoryWindowBytes = 1 << 20
+        let store = KVStore.makeArchived(archive: archive, window: 1_000_000, limits: limits)
+        let big = [UInt8](repeating: 7, count: 100_000)
+        for index in 0..<60 {
+            _ = try store.appendNow("big", [StoreEventData(id: "b\(index)", type: "t", data: big)]).get()
+            #expect(store.waitForArchiving())
+            #expect(store.metrics.eventBytesInMemory < (1 << 20) + (2 << 20), "after \(index)")
+        }
+        #expect(store.metrics.eventsArchived >= 20)
+        #expect(try store.readAll("big", page: 7).map(\.id) == (0..<60).map { "b\($0)" })
+    }
+
+    @Test("Appends wait for an archiver that falls more than maxArchiveBacklogChunks behind")
+    func backpressure() throws {
+        let archive = MemoryArchive(maxEventsPerChunk: 8)
+        archive.sealDelay = 0.02
+        var limits = StoreLimits()
+        limits.maxArchiveBacklogChunks = 1
+        let store = KVStore.makeArchived(archive: archive, window: 8, limits: limits)
+        var peak = 0
+        for index in 0..<40 {
+            _ = try store.appendNow("s", evs(4, prefix: "p\(index)")).get()
+            peak = max(peak, store.metrics.events)
+        }
+        #expect(store.metrics.archiveBackpressureWaits > 0)
+        // The window, the backlog, the chunk being sealed and one append.
+        #expect(peak <= 8 + 8 + 8 + 4)
+        #expect(store.waitForArchiving())
+        #expect(try store.readAll("s", page: 9).count == 160)
+    }
 }
