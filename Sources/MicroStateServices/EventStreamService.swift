@@ -33,6 +33,8 @@ public final class EventStreamService: Sendable {
     let makeEventID: @Sendable () -> String
     /// Open Read and Subscribe calls, so shutdown can end them instead of waiting out the grace period.
     let activePumps = NIOLockedValueBox<[ObjectIdentifier: EventPump]>([:])
+    /// Recent events, encoded once for every subscriber and reader that sends them.
+    let encoded = EncodedEventCache()
 
     /// - Parameter makeEventID: the id of an event appended with an empty id.
     public init(
@@ -385,7 +387,7 @@ final class EventPump: @unchecked Sendable {
             return false
         }
         for event in batch.events {
-            guard self.writer.send(ReadResponse(event: RecordedEvent(event)).wireBytes()) else {
+            guard self.writer.send(self.service.encoded.message(for: event)) else {
                 self.stop()
                 return false
             }
@@ -406,7 +408,7 @@ final class EventPump: @unchecked Sendable {
             maxBytes: EventStreamService.bytesPerBatch
         )
         for event in batch.events {
-            guard self.writer.send(SubscribeResponse(content: .event(RecordedEvent(event))).wireBytes()) else {
+            guard self.writer.send(self.service.encoded.message(for: event)) else {
                 self.stop()
                 return false
             }
@@ -437,6 +439,42 @@ final class EventPump: @unchecked Sendable {
         }
         self.source = nil
         self.service.activePumps.withLockedValue { _ = $0.removeValue(forKey: ObjectIdentifier(self)) }
+    }
+}
+
+/// Encoded response messages of recent events, shared by every Read and Subscribe call.
+///
+/// `ReadResponse{event}` and `SubscribeResponse{event}` are the same bytes (field 1 holds the RecordedEvent in
+/// both), and an event never changes once written, so one encoding serves every call that sends it: with 100
+/// subscribers on one stream, encoding per subscriber was most of the node's CPU (protobuf-c packing, arena
+/// copies, retains). Direct-mapped by position; bounded to `slots` entries of at most `maxCachedBytes` each.
+final class EncodedEventCache: @unchecked Sendable {
+    /// Entries kept. Covers the events a live fan-out sends within a few milliseconds of each other.
+    static let slots = 4096
+    /// Larger encodings are not kept, so the cache holds at most slots × this (16 MiB).
+    static let maxCachedBytes = 4096
+
+    private let lock = NIOLock()
+    private var positions = [Int64](repeating: -1, count: EncodedEventCache.slots)
+    private var messages = [[UInt8]](repeating: [], count: EncodedEventCache.slots)
+
+    /// The encoded `ReadResponse` / `SubscribeResponse` carrying `event`.
+    func message(for event: StoreRecordedEvent) -> [UInt8] {
+        let slot = Int(UInt64(bitPattern: event.position) % UInt64(Self.slots))
+        let cached: [UInt8]? = self.lock.withLock {
+            self.positions[slot] == event.position ? self.messages[slot] : nil
+        }
+        if let cached {
+            return cached
+        }
+        let bytes = ReadResponse(event: RecordedEvent(event)).wireBytes()
+        if bytes.count <= Self.maxCachedBytes {
+            self.lock.withLock {
+                self.positions[slot] = event.position
+                self.messages[slot] = bytes
+            }
+        }
+        return bytes
     }
 }
 
