@@ -36,17 +36,17 @@ public final class EventStreamService: Sendable {
     /// Recent events, encoded once for every subscriber and reader that sends them.
     let encoded = EncodedEventCache()
 
-    /// - Parameter makeEventID: the id of an event appended with an empty id.
+    /// - Parameter makeEventID: the id of an event appended with an empty id; nil = random version 4 UUIDs.
     public init(
         store: KVStore,
         nodeID: UInt64,
         logger: Logger,
-        makeEventID: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() }
+        makeEventID: (@Sendable () -> String)? = nil
     ) {
         self.store = store
         self.nodeID = nodeID
         self.logger = logger
-        self.makeEventID = makeEventID
+        self.makeEventID = makeEventID ?? EventIDGenerator.shared.next
     }
 
     /// Registers every EventStream method with the router.
@@ -290,6 +290,65 @@ public final class EventStreamService: Sendable {
         self.activePumps.withLockedValue { $0[ObjectIdentifier(pump)] = pump }
         context.onCancel { pump.finishFromAnyThread(nil) }
         pump.run()
+    }
+}
+
+/// Random (version 4) UUIDs for events appended without an id, in lowercase text form.
+///
+/// Foundation's `UUID()` cost ~8 µs per event here (a getrandom call and formatted printing per UUID), which made
+/// an append of 100 id-less events spend most of its time naming them. This draws the 122 random bits from a
+/// xoshiro256** generator seeded once from the system's random source: ids must be unique, not secret.
+final class EventIDGenerator: @unchecked Sendable {
+    static let shared = EventIDGenerator()
+
+    private let lock = NIOLock()
+    private var state: (UInt64, UInt64, UInt64, UInt64)
+
+    init() {
+        var seed = SystemRandomNumberGenerator()
+        self.state = (seed.next(), seed.next(), seed.next(), seed.next() | 1)
+    }
+
+    private static let hex = Array("0123456789abcdef".utf8)
+
+    @Sendable func next() -> String {
+        let (high, low) = self.lock.withLock { (self.nextRandom(), self.nextRandom()) }
+        // RFC 9562 §5.4: version 4 in the high nibble of byte 6, variant 0b10 in the top bits of byte 8.
+        let versioned = (high & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000
+        let varianted = (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+        return String(unsafeUninitializedCapacity: 36) { buffer in
+            var index = 0
+            for (word, shifts) in [(versioned, 0..<16), (varianted, 0..<16)] {
+                for nibble in shifts {
+                    if index == 8 || index == 13 || index == 18 || index == 23 {
+                        buffer[index] = UInt8(ascii: "-")
+                        index += 1
+                    }
+                    buffer[index] = Self.hex[Int((word >> UInt64(60 - 4 * nibble)) & 0xF)]
+                    index += 1
+                }
+            }
+            return index
+        }
+    }
+
+    /// xoshiro256** (Blackman and Vigna); lock held.
+    private func nextRandom() -> UInt64 {
+        let result = (self.state.1 &* 5).rotatedLeft(by: 7) &* 9
+        let t = self.state.1 << 17
+        self.state.2 ^= self.state.0
+        self.state.3 ^= self.state.1
+        self.state.1 ^= self.state.2
+        self.state.0 ^= self.state.3
+        self.state.2 ^= t
+        self.state.3 = self.state.3.rotatedLeft(by: 45)
+        return result
+    }
+}
+
+extension UInt64 {
+    fileprivate func rotatedLeft(by count: UInt64) -> UInt64 {
+        (self << count) | (self >> (64 - count))
     }
 }
 

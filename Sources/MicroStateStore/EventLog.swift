@@ -79,7 +79,8 @@ struct EventLog {
         var revision = self.streams[stream].next
         var sequence = self.firstSequence + self.slots.count
         var position = firstPosition
-        self.streams[stream].sequences.reserveCapacity(self.streams[stream].sequences.count + events.count)
+        // No reserveCapacity(count + events.count) here: reserving the exact size reallocates and copies the
+        // whole index on every append (quadratic in the stream's length); append's geometric growth is amortized.
         for data in events {
             self.slots.append(
                 Slot(event: Event(position: position, stream: stream, revision: revision, recordedAt: time, data: data))
