@@ -35,6 +35,8 @@ public final class EventStreamService: Sendable {
     let activePumps = NIOLockedValueBox<[ObjectIdentifier: EventPump]>([:])
     /// Recent events, encoded once for every subscriber and reader that sends them.
     let encoded = EncodedEventCache()
+    /// One wake-up queue per event loop (see `PumpWakeups`).
+    private let wakeupQueues = NIOLockedValueBox<[ObjectIdentifier: PumpWakeups]>([:])
 
     /// - Parameter makeEventID: the id of an event appended with an empty id; nil = random version 4 UUIDs.
     public init(
@@ -268,6 +270,7 @@ public final class EventStreamService: Sendable {
         }
         let loop = context.eventLoop
         let pump = EventPump(service: self, writer: writer, loop: loop, source: nil)
+        let wakeups = self.wakeups(for: loop)
         let subscription: StoreSubscription
         do {
             subscription = try self.store.subscribe(
@@ -277,13 +280,24 @@ public final class EventStreamService: Sendable {
                 typePrefix: request.typePrefix
             ) {
                 // Called by the store after a commit, any thread: hop to the loop where the pump lives.
-                loop.execute { pump.run() }
+                wakeups.wake(pump)
             }
         } catch {
             return writer.finish(StatusMapping.rpcError(error).status)
         }
         pump.source = .subscription(subscription)
         self.start(pump, context)
+    }
+
+    private func wakeups(for loop: any EventLoop) -> PumpWakeups {
+        self.wakeupQueues.withLockedValue { queues in
+            if let queue = queues[ObjectIdentifier(loop)] {
+                return queue
+            }
+            let queue = PumpWakeups(loop: loop)
+            queues[ObjectIdentifier(loop)] = queue
+            return queue
+        }
     }
 
     private func start(_ pump: EventPump, _ context: ServerContext) {
@@ -445,11 +459,9 @@ final class EventPump: @unchecked Sendable {
             self.finish(StatusMapping.rpcError(error).status)
             return false
         }
-        for event in batch.events {
-            guard self.writer.send(self.service.encoded.message(for: event)) else {
-                self.stop()
-                return false
-            }
+        guard self.writer.send(contentsOf: batch.events.map { self.service.encoded.message(for: $0) }) else {
+            self.stop()
+            return false
         }
         read.remaining -= batch.events.count
         guard let next = batch.next, read.remaining > 0, !batch.events.isEmpty else {
@@ -466,11 +478,9 @@ final class EventPump: @unchecked Sendable {
             maxEvents: EventStreamService.eventsPerBatch,
             maxBytes: EventStreamService.bytesPerBatch
         )
-        for event in batch.events {
-            guard self.writer.send(self.service.encoded.message(for: event)) else {
-                self.stop()
-                return false
-            }
+        guard self.writer.send(contentsOf: batch.events.map { self.service.encoded.message(for: $0) }) else {
+            self.stop()
+            return false
         }
         if batch.caughtUp {
             guard self.writer.send(SubscribeResponse(content: .caughtUp(CaughtUp(position: batch.headPosition))).wireBytes())
@@ -498,6 +508,45 @@ final class EventPump: @unchecked Sendable {
         }
         self.source = nil
         self.service.activePumps.withLockedValue { _ = $0.removeValue(forKey: ObjectIdentifier(self)) }
+    }
+}
+
+/// Subscription wake-ups bound for one event loop, run there in one task.
+///
+/// One commit wakes every subscription it concerns; with 100 subscribers a loop task each (a lock, often an
+/// eventfd write) per commit was a visible share of the node's CPU. Here only the wake-up that finds the queue
+/// empty schedules a task, which runs every pump queued by then.
+final class PumpWakeups: @unchecked Sendable {
+    private let loop: any EventLoop
+    private let lock = NIOLock()
+    /// Guarded by `lock`.
+    private var pending: [EventPump] = []
+    /// Loop-only: the pumps being run; swapped with `pending` so both keep their capacity.
+    private var running: [EventPump] = []
+
+    init(loop: any EventLoop) {
+        self.loop = loop
+    }
+
+    /// Runs `pump` on the loop soon; thread-safe.
+    func wake(_ pump: EventPump) {
+        let first = self.lock.withLock {
+            self.pending.append(pump)
+            return self.pending.count == 1
+        }
+        if first {
+            self.loop.execute { self.runPending() }
+        }
+    }
+
+    private func runPending() {
+        self.lock.withLock {
+            swap(&self.pending, &self.running)
+        }
+        for pump in self.running {
+            pump.run()
+        }
+        self.running.removeAll(keepingCapacity: true)
     }
 }
 

@@ -102,7 +102,9 @@ func subscriberFigure(arguments: [String]) async throws {
     let rate = arguments.count > 2 ? Int(arguments[2]) ?? 10_000 : 10_000
     let duration = arguments.count > 3 ? Double(arguments[3]) ?? 10 : 10
     let stream = "latency-\(UUID().uuidString.prefix(8))"
-    let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+    let group = MultiThreadedEventLoopGroup(
+        numberOfThreads: Int(ProcessInfo.processInfo.environment["BENCH_CLIENT_THREADS"] ?? "") ?? System.coreCount
+    )
     let recorder = LatencyRecorder()
 
     // One connection per subscriber, as separate service instances would have.
