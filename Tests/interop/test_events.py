@@ -547,3 +547,52 @@ def test_group_processor_has_exactly_once_effects_across_node_kills(data_dir):
                 assert kvs.Get(KV.GetRequest(key=("sum/" + s).encode()), timeout=10).kv.value == expected
     finally:
         node.stop()
+
+
+# --- Node-level limits, malformed input, shutdown -----------------------------------------------------------
+
+def test_subscription_limit_is_resource_exhausted(data_dir):
+    node = Node(data_dir, ["--max-subscriptions", "2", "--max-event-bytes", "1000"]).start()
+    try:
+        with node.channel() as ch:
+            stub = events_pb2_grpc.EventStreamStub(ch)
+            append(stub, "lim", [event(data=b"x" * 500)])
+            code, details = status_of(lambda: append(stub, "lim", [event(data=b"x" * 2000)]))
+            assert code == grpc.StatusCode.INVALID_ARGUMENT and "maxEventBytes" in details
+            held = [Collector(stub, EV.SubscribeRequest(stream="lim", from_revision=0)) for _ in range(2)]
+            for sub in held:
+                assert [k for k, _ in sub.take(2)] == ["event", "caught_up"]
+            third = Collector(stub, EV.SubscribeRequest(stream="lim", from_revision=0))
+            (kind, code), = third.take(1)
+            assert kind == "error" and code == grpc.StatusCode.RESOURCE_EXHAUSTED
+            held[0].cancel()
+            time.sleep(0.3)
+            again = Collector(stub, EV.SubscribeRequest(stream="lim", from_revision=0))
+            assert [k for k, _ in again.take(2)] == ["event", "caught_up"]  # a freed slot is reusable
+            again.cancel()
+            held[1].cancel()
+    finally:
+        node.stop()
+
+
+def test_malformed_append_is_invalid_argument_and_the_node_keeps_serving(channel, events):
+    call = channel.unary_unary("/microstate.v1.EventStream/Append", request_serializer=None, response_deserializer=None)
+    with pytest.raises(grpc.RpcError) as info:
+        call(b"\x0a\xff\xff\xff\xff\x0f", timeout=10)
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "AppendRequest" in info.value.details()
+    assert append(events, "after-garbage", [event()]).first_revision == 0
+
+
+def test_shutdown_ends_subscriptions_with_unavailable(data_dir):
+    node = Node(data_dir).start()
+    try:
+        with node.channel() as ch:
+            stub = events_pb2_grpc.EventStreamStub(ch)
+            append(stub, "bye", [event()])
+            sub = Collector(stub, EV.SubscribeRequest(stream="bye", from_revision=0))
+            assert [k for k, _ in sub.take(2)] == ["event", "caught_up"]
+            assert node.terminate() == 0
+            (kind, code), = sub.take(1)
+            assert kind == "error" and code == grpc.StatusCode.UNAVAILABLE
+    finally:
+        node.stop()
