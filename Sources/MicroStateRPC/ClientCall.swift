@@ -36,7 +36,8 @@ final class ClientCall: @unchecked Sendable {
     private var queuedBytes = 0
     private var receivedBytes = 0
     private var consumedBytes = 0
-    private var waiter: CheckedContinuation<Result<[UInt8]?, RPCError>, Never>?
+    /// A consumer waiting for messages: resumed with every queued message at once (empty = the call ended OK).
+    private var waiter: CheckedContinuation<Result<[[UInt8]], RPCError>, Never>?
 
     init(kind: Kind, eventLoop: any EventLoop, maxReceiveMessageBytes: Int) {
         self.kind = kind
@@ -89,19 +90,34 @@ final class ClientCall: @unchecked Sendable {
 
     // MARK: Server streaming
 
-    /// The next message, nil at the end of a successful call, or the call's error (once).
-    func next(_ continuation: CheckedContinuation<Result<[UInt8]?, RPCError>, Never>) {
+    /// Every message received and not yet taken (at least one, waiting if there is none), an empty batch at the end
+    /// of a successful call, or the call's error (once).
+    ///
+    /// Batches, not single messages: each call hops from the consumer's task to the event loop and back, and at a
+    /// high message rate one hop pair per message cost more than the messages (found with 100 subscribers at
+    /// 10,000 events/s: two futex wake-ups per message). Memory stays bounded by the stream window.
+    func nextBatch(_ continuation: CheckedContinuation<Result<[[UInt8]], RPCError>, Never>) {
         self.eventLoop.assertInEventLoop()
         precondition(self.waiter == nil, "concurrent next() on one call")
-        if let message = self.queue.popFirst() {
-            self.queuedBytes -= message.readableBytes + GRPCMessageDeframer.prefixBytes
-            self.updateConsumption()
-            continuation.resume(returning: .success(Array(message.readableBytesView)))
+        if !self.queue.isEmpty {
+            continuation.resume(returning: .success(self.takeQueued()))
         } else if let outcome = self.outcome {
             continuation.resume(returning: self.takeFinalStreamingResult(outcome))
         } else {
             self.waiter = continuation
         }
+    }
+
+    /// Empties `queue` and returns its window to the stream.
+    private func takeQueued() -> [[UInt8]] {
+        var batch: [[UInt8]] = []
+        batch.reserveCapacity(self.queue.count)
+        while let message = self.queue.popFirst() {
+            batch.append(Array(message.readableBytesView))
+        }
+        self.queuedBytes = 0
+        self.updateConsumption()
+        return batch
     }
 
     // MARK: Events
@@ -116,6 +132,10 @@ final class ClientCall: @unchecked Sendable {
             self.deliver(message)
         }
         if self.kind == .serverStreaming {
+            if let waiter = self.waiter, !self.queue.isEmpty {
+                self.waiter = nil
+                waiter.resume(returning: .success(self.takeQueued()))
+            }
             self.updateConsumption()
         }
         if let outcome = output.outcome {
@@ -138,13 +158,9 @@ final class ClientCall: @unchecked Sendable {
             }
             self.unaryResponse = message
         case .serverStreaming:
-            if let waiter = self.waiter {
-                self.waiter = nil
-                waiter.resume(returning: .success(Array(message.readableBytesView)))
-            } else {
-                self.queue.append(message)
-                self.queuedBytes += message.readableBytes + GRPCMessageDeframer.prefixBytes
-            }
+            // Queued even when a consumer waits: `handle` hands it everything the event carried at once.
+            self.queue.append(message)
+            self.queuedBytes += message.readableBytes + GRPCMessageDeframer.prefixBytes
         }
     }
 
@@ -183,13 +199,13 @@ final class ClientCall: @unchecked Sendable {
         }
     }
 
-    private func takeFinalStreamingResult(_ outcome: Result<Void, RPCError>) -> Result<[UInt8]?, RPCError> {
+    private func takeFinalStreamingResult(_ outcome: Result<Void, RPCError>) -> Result<[[UInt8]], RPCError> {
         if self.outcomeDelivered {
-            return .success(nil)
+            return .success([])
         }
         self.outcomeDelivered = true
         switch outcome {
-        case .success: return .success(nil)
+        case .success: return .success([])
         case .failure(let error): return .failure(error)
         }
     }

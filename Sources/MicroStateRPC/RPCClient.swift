@@ -1,4 +1,5 @@
 import MicroStateHTTP2
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// A gRPC client over one HTTP/2 connection (nghttp2 client session on SwiftNIO).
@@ -152,6 +153,24 @@ public final class RPCClient: Sendable {
 
 /// Pulls one server-streaming call for `AsyncThrowingStream(unfolding:)`. Dropping it (the stream and its iterator
 /// are gone, or the consuming task was cancelled) resets the call.
+/// A batch taken from a call, returned one message at a time.
+private struct TakenMessages {
+    var messages: [[UInt8]] = []
+    var index = 0
+
+    mutating func next() -> [UInt8]? {
+        guard self.index < self.messages.count else {
+            if !self.messages.isEmpty {
+                self.messages = []
+                self.index = 0
+            }
+            return nil
+        }
+        defer { self.index += 1 }
+        return self.messages[self.index]
+    }
+}
+
 private final class ClientStreamingSource: Sendable {
     private let client: RPCClient
     private let call: ClientCall
@@ -161,6 +180,8 @@ private final class ClientStreamingSource: Sendable {
     private let timeout: TimeAmount?
     /// Touched only on the call's event loop.
     private let started: NIOLoopBoundBox<Bool>
+    /// Messages taken from the call in one hop and not yet returned (`next` is called serially by the stream).
+    private let taken = NIOLockedValueBox(TakenMessages())
 
     init(client: RPCClient, path: String, request: [UInt8], metadata: Metadata, timeout: TimeAmount?) {
         self.client = client
@@ -180,8 +201,11 @@ private final class ClientStreamingSource: Sendable {
     }
 
     func next() async throws -> [UInt8]? {
+        if let message = self.taken.withLockedValue({ $0.next() }) {
+            return message
+        }
         let call = self.call
-        let result: Result<[UInt8]?, RPCError> = await withTaskCancellationHandler {
+        let result: Result<[[UInt8]], RPCError> = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 call.eventLoop.execute {
                     if !self.started.value {
@@ -190,7 +214,7 @@ private final class ClientStreamingSource: Sendable {
                             call, path: self.path, request: self.request, metadata: self.metadata, timeout: self.timeout
                         )
                     }
-                    call.next(continuation)
+                    call.nextBatch(continuation)
                 }
             }
         } onCancel: {
@@ -198,7 +222,12 @@ private final class ClientStreamingSource: Sendable {
                 call.fail(RPCError(code: .cancelled, message: "the consuming task was cancelled"))
             }
         }
-        return try result.get()
+        let batch = try result.get()
+        guard let first = batch.first else {
+            return nil
+        }
+        self.taken.withLockedValue { $0 = TakenMessages(messages: batch, index: 1) }
+        return first
     }
 }
 

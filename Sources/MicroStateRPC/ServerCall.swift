@@ -132,6 +132,20 @@ final class ServerCall: ServerContext, HTTP2ServerStreamDelegate {
         self.stream.writeData { buffer in GRPCMessageFramer.frame(message, into: &buffer) }
     }
 
+    func sendStreamMessages(_ messages: [[UInt8]], writer: ServerStreamWriter) {
+        guard case .sendMessage(let withHeaders) = self.machine.sendMessage() else {
+            return  // the call ended; `ended` already zeroed the queue count
+        }
+        if withHeaders {
+            self.stream.respond(headers: ServerResponseHeaders.responseHeaders, endStream: false)
+        }
+        self.stream.writeData { buffer in
+            for message in messages {
+                GRPCMessageFramer.frame(message, into: &buffer)
+            }
+        }
+    }
+
     func finishStream(_ status: Status, cancel: Bool) {
         self.perform(self.machine.finish(status, cancel: cancel))
     }

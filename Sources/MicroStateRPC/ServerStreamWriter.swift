@@ -43,6 +43,36 @@ public final class ServerStreamWriter: @unchecked Sendable {
         return true
     }
 
+    /// Queues several response messages at once (one hop and one copy into the stream's buffer instead of one per
+    /// message); otherwise as `send(_:)`. Returns false once the call has ended, and the messages are dropped.
+    @discardableResult
+    public func send(contentsOf messages: [[UInt8]]) -> Bool {
+        guard !self.call.context.hasEnded else { return false }
+        guard !messages.isEmpty else { return true }
+        let limit = self.call.connection.configuration.maxSendMessageBytes
+        var bytes = 0
+        for message in messages {
+            if message.count > limit {
+                self.finishForced(
+                    Status(
+                        code: .resourceExhausted,
+                        message: "response message of \(message.count) bytes exceeds the limit of \(limit) bytes"
+                    )
+                )
+                return false
+            }
+            bytes += message.count + 5
+        }
+        self.queued.wrappingIncrement(by: bytes, ordering: .relaxed)
+        if self.call.eventLoop.inEventLoop {
+            self.call.sendStreamMessages(messages, writer: self)
+        } else {
+            let call = self.call
+            self.call.eventLoop.execute { call.sendStreamMessages(messages, writer: self) }
+        }
+        return true
+    }
+
     /// Bytes queued but not yet taken by HTTP/2 flow control (thread-safe read). 0 once the call has ended.
     public var queuedBytes: Int {
         self.queued.load(ordering: .relaxed)

@@ -33,18 +33,22 @@ public final class EventStreamService: Sendable {
     let makeEventID: @Sendable () -> String
     /// Open Read and Subscribe calls, so shutdown can end them instead of waiting out the grace period.
     let activePumps = NIOLockedValueBox<[ObjectIdentifier: EventPump]>([:])
+    /// Recent events, encoded once for every subscriber and reader that sends them.
+    let encoded = EncodedEventCache()
+    /// One wake-up queue per event loop (see `PumpWakeups`).
+    private let wakeupQueues = NIOLockedValueBox<[ObjectIdentifier: PumpWakeups]>([:])
 
-    /// - Parameter makeEventID: the id of an event appended with an empty id.
+    /// - Parameter makeEventID: the id of an event appended with an empty id; nil = random version 4 UUIDs.
     public init(
         store: KVStore,
         nodeID: UInt64,
         logger: Logger,
-        makeEventID: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() }
+        makeEventID: (@Sendable () -> String)? = nil
     ) {
         self.store = store
         self.nodeID = nodeID
         self.logger = logger
-        self.makeEventID = makeEventID
+        self.makeEventID = makeEventID ?? EventIDGenerator.shared.next
     }
 
     /// Registers every EventStream method with the router.
@@ -266,6 +270,7 @@ public final class EventStreamService: Sendable {
         }
         let loop = context.eventLoop
         let pump = EventPump(service: self, writer: writer, loop: loop, source: nil)
+        let wakeups = self.wakeups(for: loop)
         let subscription: StoreSubscription
         do {
             subscription = try self.store.subscribe(
@@ -275,7 +280,7 @@ public final class EventStreamService: Sendable {
                 typePrefix: request.typePrefix
             ) {
                 // Called by the store after a commit, any thread: hop to the loop where the pump lives.
-                loop.execute { pump.run() }
+                wakeups.wake(pump)
             }
         } catch {
             return writer.finish(StatusMapping.rpcError(error).status)
@@ -284,10 +289,80 @@ public final class EventStreamService: Sendable {
         self.start(pump, context)
     }
 
+    private func wakeups(for loop: any EventLoop) -> PumpWakeups {
+        self.wakeupQueues.withLockedValue { queues in
+            if let queue = queues[ObjectIdentifier(loop)] {
+                return queue
+            }
+            let queue = PumpWakeups(loop: loop)
+            queues[ObjectIdentifier(loop)] = queue
+            return queue
+        }
+    }
+
     private func start(_ pump: EventPump, _ context: ServerContext) {
         self.activePumps.withLockedValue { $0[ObjectIdentifier(pump)] = pump }
         context.onCancel { pump.finishFromAnyThread(nil) }
         pump.run()
+    }
+}
+
+/// Random (version 4) UUIDs for events appended without an id, in lowercase text form.
+///
+/// Foundation's `UUID()` cost ~8 µs per event here (a getrandom call and formatted printing per UUID), which made
+/// an append of 100 id-less events spend most of its time naming them. This draws the 122 random bits from a
+/// xoshiro256** generator seeded once from the system's random source: ids must be unique, not secret.
+final class EventIDGenerator: @unchecked Sendable {
+    static let shared = EventIDGenerator()
+
+    private let lock = NIOLock()
+    private var state: (UInt64, UInt64, UInt64, UInt64)
+
+    init() {
+        var seed = SystemRandomNumberGenerator()
+        self.state = (seed.next(), seed.next(), seed.next(), seed.next() | 1)
+    }
+
+    private static let hex = Array("0123456789abcdef".utf8)
+
+    @Sendable func next() -> String {
+        let (high, low) = self.lock.withLock { (self.nextRandom(), self.nextRandom()) }
+        // RFC 9562 §5.4: version 4 in the high nibble of byte 6, variant 0b10 in the top bits of byte 8.
+        let versioned = (high & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000
+        let varianted = (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+        return String(unsafeUninitializedCapacity: 36) { buffer in
+            var index = 0
+            for (word, shifts) in [(versioned, 0..<16), (varianted, 0..<16)] {
+                for nibble in shifts {
+                    if index == 8 || index == 13 || index == 18 || index == 23 {
+                        buffer[index] = UInt8(ascii: "-")
+                        index += 1
+                    }
+                    buffer[index] = Self.hex[Int((word >> UInt64(60 - 4 * nibble)) & 0xF)]
+                    index += 1
+                }
+            }
+            return index
+        }
+    }
+
+    /// xoshiro256** (Blackman and Vigna); lock held.
+    private func nextRandom() -> UInt64 {
+        let result = (self.state.1 &* 5).rotatedLeft(by: 7) &* 9
+        let t = self.state.1 << 17
+        self.state.2 ^= self.state.0
+        self.state.3 ^= self.state.1
+        self.state.1 ^= self.state.2
+        self.state.0 ^= self.state.3
+        self.state.2 ^= t
+        self.state.3 = self.state.3.rotatedLeft(by: 45)
+        return result
+    }
+}
+
+extension UInt64 {
+    fileprivate func rotatedLeft(by count: UInt64) -> UInt64 {
+        (self << count) | (self >> (64 - count))
     }
 }
 
@@ -384,11 +459,9 @@ final class EventPump: @unchecked Sendable {
             self.finish(StatusMapping.rpcError(error).status)
             return false
         }
-        for event in batch.events {
-            guard self.writer.send(ReadResponse(event: RecordedEvent(event)).wireBytes()) else {
-                self.stop()
-                return false
-            }
+        guard self.writer.send(contentsOf: batch.events.map { self.service.encoded.message(for: $0) }) else {
+            self.stop()
+            return false
         }
         read.remaining -= batch.events.count
         guard let next = batch.next, read.remaining > 0, !batch.events.isEmpty else {
@@ -405,11 +478,9 @@ final class EventPump: @unchecked Sendable {
             maxEvents: EventStreamService.eventsPerBatch,
             maxBytes: EventStreamService.bytesPerBatch
         )
-        for event in batch.events {
-            guard self.writer.send(SubscribeResponse(content: .event(RecordedEvent(event))).wireBytes()) else {
-                self.stop()
-                return false
-            }
+        guard self.writer.send(contentsOf: batch.events.map { self.service.encoded.message(for: $0) }) else {
+            self.stop()
+            return false
         }
         if batch.caughtUp {
             guard self.writer.send(SubscribeResponse(content: .caughtUp(CaughtUp(position: batch.headPosition))).wireBytes())
@@ -437,6 +508,81 @@ final class EventPump: @unchecked Sendable {
         }
         self.source = nil
         self.service.activePumps.withLockedValue { _ = $0.removeValue(forKey: ObjectIdentifier(self)) }
+    }
+}
+
+/// Subscription wake-ups bound for one event loop, run there in one task.
+///
+/// One commit wakes every subscription it concerns; with 100 subscribers a loop task each (a lock, often an
+/// eventfd write) per commit was a visible share of the node's CPU. Here only the wake-up that finds the queue
+/// empty schedules a task, which runs every pump queued by then.
+final class PumpWakeups: @unchecked Sendable {
+    private let loop: any EventLoop
+    private let lock = NIOLock()
+    /// Guarded by `lock`.
+    private var pending: [EventPump] = []
+    /// Loop-only: the pumps being run; swapped with `pending` so both keep their capacity.
+    private var running: [EventPump] = []
+
+    init(loop: any EventLoop) {
+        self.loop = loop
+    }
+
+    /// Runs `pump` on the loop soon; thread-safe.
+    func wake(_ pump: EventPump) {
+        let first = self.lock.withLock {
+            self.pending.append(pump)
+            return self.pending.count == 1
+        }
+        if first {
+            self.loop.execute { self.runPending() }
+        }
+    }
+
+    private func runPending() {
+        self.lock.withLock {
+            swap(&self.pending, &self.running)
+        }
+        for pump in self.running {
+            pump.run()
+        }
+        self.running.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Encoded response messages of recent events, shared by every Read and Subscribe call.
+///
+/// `ReadResponse{event}` and `SubscribeResponse{event}` are the same bytes (field 1 holds the RecordedEvent in
+/// both), and an event never changes once written, so one encoding serves every call that sends it: with 100
+/// subscribers on one stream, encoding per subscriber was most of the node's CPU (protobuf-c packing, arena
+/// copies, retains). Direct-mapped by position; bounded to `slots` entries of at most `maxCachedBytes` each.
+final class EncodedEventCache: @unchecked Sendable {
+    /// Entries kept. Covers the events a live fan-out sends within a few milliseconds of each other.
+    static let slots = 4096
+    /// Larger encodings are not kept, so the cache holds at most slots × this (16 MiB).
+    static let maxCachedBytes = 4096
+
+    private let lock = NIOLock()
+    private var positions = [Int64](repeating: -1, count: EncodedEventCache.slots)
+    private var messages = [[UInt8]](repeating: [], count: EncodedEventCache.slots)
+
+    /// The encoded `ReadResponse` / `SubscribeResponse` carrying `event`.
+    func message(for event: StoreRecordedEvent) -> [UInt8] {
+        let slot = Int(UInt64(bitPattern: event.position) % UInt64(Self.slots))
+        let cached: [UInt8]? = self.lock.withLock {
+            self.positions[slot] == event.position ? self.messages[slot] : nil
+        }
+        if let cached {
+            return cached
+        }
+        let bytes = ReadResponse(event: RecordedEvent(event)).wireBytes()
+        if bytes.count <= Self.maxCachedBytes {
+            self.lock.withLock {
+                self.positions[slot] = event.position
+                self.messages[slot] = bytes
+            }
+        }
+        return bytes
     }
 }
 

@@ -96,7 +96,8 @@ struct EventLog {
         if archived > 0 {
             precondition(self.streams[stream].sequences.isEmpty, "archived events follow events kept in memory")
         }
-        self.streams[stream].sequences.reserveCapacity(self.streams[stream].sequences.count + events.count - archived)
+        // No reserveCapacity(count + events.count) here: reserving the exact size reallocates and copies the
+        // whole index on every append (quadratic in the stream's length); append's geometric growth is amortized.
         for data in events[archived...] {
             self.slots.append(
                 Slot(event: Event(position: position, stream: stream, revision: revision, recordedAt: time, data: data))

@@ -104,6 +104,10 @@ func main() throws {
         try eventsRSSFigure()
         return
     }
+    if CommandLine.arguments.dropFirst().first == "events" {
+        try eventFigures()
+        return
+    }
     // Store, in memory: the cost of the MVCC map itself.
     let store = KVStore(configuration: StoreConfiguration(compactAfterRecords: 0), log: nil)
     let putSeconds = seconds { load(store, count: keyCount, inFlight: 1) }

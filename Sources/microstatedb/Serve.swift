@@ -43,6 +43,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Most operations in one Txn (compares + success + failure ops).")
     var maxTxnOps = 128
 
+    @Option(help: "Largest event in bytes (data + metadata + type + id + content type; INVALID_ARGUMENT beyond it).")
+    var maxEventBytes = 1024 * 1024
+
+    @Option(help: "Most live event subscriptions on the node (RESOURCE_EXHAUSTED beyond it).")
+    var maxSubscriptions = 10_000
+
+    @Option(help: "Event ids remembered for idempotent appends (the window also ends after 24 h); the oldest go first.")
+    var maxEventIds = 1_000_000
+
     @Option(help: "Concurrent HTTP/2 streams allowed per connection (SETTINGS_MAX_CONCURRENT_STREAMS).")
     var maxConcurrentStreams = 1024
 
@@ -70,6 +79,24 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
+    func validate() throws {
+        let positive: [(String, Int)] = [
+            ("--max-message-bytes", self.maxMessageBytes), ("--max-key-bytes", self.maxKeyBytes),
+            ("--max-txn-ops", self.maxTxnOps), ("--max-event-bytes", self.maxEventBytes),
+            ("--max-subscriptions", self.maxSubscriptions), ("--max-event-ids", self.maxEventIds),
+            ("--max-concurrent-streams", self.maxConcurrentStreams),
+        ]
+        for (flag, value) in positive where value <= 0 {
+            throw ValidationError("\(flag) must be positive, got \(value)")
+        }
+        if self.maxKeyBytes > 65_535 {
+            throw ValidationError("--max-key-bytes must be at most 65535 (keys are stored with a 16-bit length)")
+        }
+        if self.maxValueBytes < 0 || self.historyRevisions < 0 {
+            throw ValidationError("--max-value-bytes and --history-revisions must not be negative")
+        }
+    }
+
     func run() async throws {
         var config = NodeConfiguration()
         (config.listenHost, config.listenPort) = try parseAddress(self.listen, flag: "--listen")
@@ -92,6 +119,9 @@ struct Serve: AsyncParsableCommand {
         config.limits.maxKeyBytes = self.maxKeyBytes
         config.limits.maxValueBytes = self.maxValueBytes
         config.limits.maxTxnOps = self.maxTxnOps
+        config.limits.maxEventBytes = self.maxEventBytes
+        config.limits.maxSubscriptions = self.maxSubscriptions
+        config.limits.maxEventIDs = self.maxEventIds
         config.limits.historyRetentionRevisions = Int64(self.historyRevisions)
         config.compactAfterRecords = self.compactAfter
         config.segmentBytes = self.segmentBytes

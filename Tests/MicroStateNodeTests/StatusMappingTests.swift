@@ -9,7 +9,8 @@ struct StatusMappingTests {
     @Test("Every store error code maps to its documented status", arguments: [
         (StoreError.Code.invalidArgument, Status.Code.invalidArgument), (.aborted, .aborted), (.compacted, .outOfRange),
         (.futureRevision, .outOfRange), (.resourceExhausted, .resourceExhausted), (.unavailable, .unavailable),
-        (.internal, .internalError),
+        (.internal, .internalError), (.notFound, .notFound), (.alreadyExists, .alreadyExists),
+        (.failedPrecondition, .failedPrecondition),
     ])
     func storeCodes(storeCode: StoreError.Code, status: Status.Code) {
         let error = StatusMapping.rpcError(StoreError(code: storeCode, message: "m"))

@@ -104,6 +104,15 @@ func makeEchoRouter(probe: EchoProbe) -> RPCRouter {
         }
         pump()
     }
+    router.registerServerStreaming("/test.Echo/StreamBatch") { request, _, writer in
+        // count u32, size u32: `count` messages of `size` bytes (byte i = message index), sent in one call.
+        probe.handlerCalls.wrappingIncrement(ordering: .relaxed)
+        let count = Int(request.getInteger(at: request.readerIndex, as: UInt32.self) ?? 0)
+        let size = Int(request.getInteger(at: request.readerIndex + 4, as: UInt32.self) ?? 0)
+        if writer.send(contentsOf: (0..<count).map { [UInt8](repeating: UInt8(truncatingIfNeeded: $0), count: size) }) {
+            writer.finish(.ok)
+        }
+    }
     router.registerServerStreaming("/test.Echo/Stream") { request, context, writer in stream(request, context, writer, false) }
     router.registerServerStreaming("/test.Echo/StreamForever") { request, context, writer in stream(request, context, writer, true) }
     return router

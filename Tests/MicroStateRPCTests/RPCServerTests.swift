@@ -42,6 +42,28 @@ struct RPCServerTests {
         }
     }
 
+    @Test("Several messages sent in one call arrive as separate messages, in order")
+    func batchSend() async throws {
+        try await withEchoServer { _, port, _ in
+            let client = try H2TestClient(port: port)
+            let id = client.request(path: "/test.Echo/StreamBatch", chunks: [H2TestClient.frame([0, 0, 0, 50, 0, 0, 0, 3])])
+            #expect(client.run { client.responses[id]!.closed })
+            let response = client.responses[id]!
+            #expect(response.messages == (0..<50).map { [UInt8](repeating: UInt8($0), count: 3) })
+            #expect(response.grpcStatus == 0)
+        }
+    }
+
+    @Test("A batch holding one message over maxSendMessageBytes ends the call RESOURCE_EXHAUSTED, sending none")
+    func batchSendOversize() async throws {
+        try await withEchoServer(configure: { $0.maxSendMessageBytes = 1000 }) { _, port, _ in
+            let client = try H2TestClient(port: port)
+            let id = client.request(path: "/test.Echo/StreamBatch", chunks: [H2TestClient.frame([0, 0, 0, 2, 0, 0, 0x03, 0xE9])])
+            #expect(client.run { client.responses[id]!.closed })
+            #expect(client.responses[id]!.messages.isEmpty && client.responses[id]!.grpcStatus == 8)
+        }
+    }
+
     @Test("A streaming call that finishes without messages is Trailers-Only OK")
     func emptyStreamIsTrailersOnly() async throws {
         try await withEchoServer { _, port, _ in

@@ -52,3 +52,39 @@ def test_help_documents_every_serve_flag():
     for flag in ["--listen", "--admin", "--data-dir", "--durability", "--max-message-bytes", "--compact-after",
                  "--history-revisions", "--max-key-bytes", "--max-value-bytes"]:
         assert flag in out
+
+
+def test_append_read_and_stream_meta(node):
+    out = cli(node, "append", "orders", '{"n":1}', '{"n":2}', "--type", "OrderPlaced", "--meta", "tenant=t1").stdout
+    assert out.startswith("OK revisions=0...1 position=")
+    lines = cli(node, "read", "orders").stdout.splitlines()
+    assert lines[0].startswith("orders@0 pos=") and 'OrderPlaced {"n":1}' in lines[0] and "tenant=t1" in lines[0]
+    backwards = [json.loads(line) for line in cli(node, "read", "orders", "--backwards", "--json").stdout.splitlines()]
+    assert [e["revision"] for e in backwards] == [1, 0] and backwards[0]["type"] == "OrderPlaced"
+    assert [line.split()[0] for line in cli(node, "read", "$all").stdout.splitlines()] == ["orders@0", "orders@1"]
+    stale = cli(node, "append", "orders", "x", "--type", "T", "--expected-revision", "0", check=False)
+    assert stale.returncode == 2 and "ABORTED" in stale.stderr
+    missing = cli(node, "read", "nope", check=False)
+    assert missing.returncode == 1 and "not found" in missing.stderr
+    meta = json.loads(cli(node, "stream-meta", "orders", "--max-count", "1", "--json").stdout)
+    assert meta["max_count"] == 1 and meta["last_revision"] == 1
+    assert [json.loads(line)["revision"] for line in cli(node, "read", "orders", "--json").stdout.splitlines()] == [1]
+
+
+def test_append_with_ids_is_retryable(node):
+    first = cli(node, "append", "retry", "a", "b", "--type", "T", "--id", "id-1", "--id", "id-2").stdout
+    again = cli(node, "append", "retry", "a", "b", "--type", "T", "--id", "id-1", "--id", "id-2").stdout
+    assert first == again
+    assert len(cli(node, "read", "retry").stdout.splitlines()) == 2
+    bad = cli(node, "append", "retry", "a", "b", "--type", "T", "--id", "only-one", check=False)
+    assert bad.returncode != 0 and "--id" in bad.stderr
+
+
+def test_subscribe_with_group_and_ack_resumes(node):
+    cli(node, "append", "feed", "1", "2", "3", "--type", "Tick")
+    out = cli(node, "subscribe", "feed", "--group", "g", "--ack", "--count", "2").stdout.splitlines()
+    assert [line.split()[0] for line in out] == ["feed@0", "feed@1"]
+    again = cli(node, "subscribe", "feed", "--group", "g", "--count", "1").stdout.splitlines()
+    assert again[0].startswith("feed@2")
+    caught = cli(node, "subscribe", "feed", "--from", "3", "--timeout", "2", check=False).stdout
+    assert "-- caught up at position" in caught

@@ -296,6 +296,53 @@ def test_subscribe_to_all_with_a_type_prefix(events):
     sub.cancel()
 
 
+def rss_bytes(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_stalled_subscriber_costs_bounded_memory_and_slows_nobody(node):
+    """A subscriber that never reads (raw HTTP/2, no window updates, socket never drained) while 40 MB of
+    history wait for it: node memory grows by at most a batch and the response queue, writers keep going."""
+    import socket
+
+    import h2.config
+    import h2.connection
+
+    payload = b"h" * 10_000
+    with node.channel() as ch:
+        stub = events_pb2_grpc.EventStreamStub(ch)
+        for i in range(400):
+            append(stub, f"hist-{i % 8}", [event(data=payload) for _ in range(10)])
+        before = rss_bytes(node.proc.pid)
+        sock = socket.create_connection(("127.0.0.1", node.port), timeout=10)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True))
+        conn.initiate_connection()
+        stream_id = conn.get_next_available_stream_id()
+        conn.send_headers(stream_id, [(":method", "POST"), (":scheme", "http"), (":authority", node.target),
+                                      (":path", "/microstate.v1.EventStream/Subscribe"),
+                                      ("content-type", "application/grpc"), ("te", "trailers")])
+        body = EV.SubscribeRequest(stream="$all", from_revision=0).SerializeToString()
+        conn.send_data(stream_id, b"\x00" + len(body).to_bytes(4, "big") + body, end_stream=True)
+        sock.sendall(conn.data_to_send())  # ... and never read again
+        try:
+            time.sleep(3)
+            started = time.monotonic()
+            for i in range(50):
+                append(stub, "after-stall", [event(data=payload)])
+            assert time.monotonic() - started < 20, "writers slowed down by a stalled subscriber"
+            grown = rss_bytes(node.proc.pid) - before
+            assert grown < 24 * 1024 * 1024, f"node memory grew {grown / 1e6:.1f} MB for one stalled subscriber"
+            reader = Collector(stub, EV.SubscribeRequest(stream="after-stall", from_revision=0))
+            assert [e.revision for k, e in reader.take(50) if k == "event"] == list(range(50))
+            reader.cancel()
+        finally:
+            sock.close()
+
+
 # --- Consumer groups -----------------------------------------------------------------------------------------
 
 def test_group_resumes_after_its_checkpoint(events):
@@ -331,6 +378,33 @@ def test_txn_ack_is_atomic_with_the_read_model_write(events, kv):
     ]), timeout=10))
     assert code == grpc.StatusCode.FAILED_PRECONDITION
     assert kv.Get(KV.GetRequest(key=b"model"), timeout=10).kv.value == b"after-0"
+
+
+def test_group_members_share_streams_and_take_over_when_one_leaves(events):
+    streams = [f"share-{i}" for i in range(20)]
+    a = Collector(events, EV.SubscribeRequest(stream="$all", from_revision=0, group="sharers", type_prefix="s."))
+    b = Collector(events, EV.SubscribeRequest(stream="$all", from_revision=0, group="sharers", type_prefix="s."))
+    for s in streams:
+        append(events, s, [event("s.step", str(i).encode()) for i in range(5)])
+    time.sleep(1.5)
+    seen = {"a": [e for k, e in a.take(200, timeout=2) if k == "event"],
+            "b": [e for k, e in b.take(200, timeout=2) if k == "event"]}
+    owned = {name: {e.stream for e in got} for name, got in seen.items()}
+    assert owned["a"] and owned["b"] and not owned["a"] & owned["b"]  # every stream has one owner
+    assert owned["a"] | owned["b"] == set(streams)
+    for got in seen.values():
+        for s in {e.stream for e in got}:
+            assert [e.revision for e in got if e.stream == s] == [0, 1, 2, 3, 4]  # ordered per stream
+    for s in owned["b"]:
+        events.Ack(EV.AckRequest(group="sharers", stream=s, revision=4), timeout=10)
+    a.cancel()  # leaves without acknowledging anything: b takes its streams over from their checkpoints
+    taken = [e for k, e in b.take(5 * len(owned["a"]), timeout=20) if k == "event"]
+    time.sleep(0.5)
+    taken += [e for k, e in b.take(100, timeout=1) if k == "event"]  # nothing more: b's own are acknowledged
+    assert {e.stream for e in taken} == owned["a"]
+    for s in owned["a"]:
+        assert [e.revision for e in taken if e.stream == s] == [0, 1, 2, 3, 4]
+    b.cancel()
 
 
 # --- Snapshots, metadata, delete -----------------------------------------------------------------------------
@@ -471,5 +545,54 @@ def test_group_processor_has_exactly_once_effects_across_node_kills(data_dir):
             expected = str(sum(range(1, per_stream + 1))).encode()
             for s in streams:
                 assert kvs.Get(KV.GetRequest(key=("sum/" + s).encode()), timeout=10).kv.value == expected
+    finally:
+        node.stop()
+
+
+# --- Node-level limits, malformed input, shutdown -----------------------------------------------------------
+
+def test_subscription_limit_is_resource_exhausted(data_dir):
+    node = Node(data_dir, ["--max-subscriptions", "2", "--max-event-bytes", "1000"]).start()
+    try:
+        with node.channel() as ch:
+            stub = events_pb2_grpc.EventStreamStub(ch)
+            append(stub, "lim", [event(data=b"x" * 500)])
+            code, details = status_of(lambda: append(stub, "lim", [event(data=b"x" * 2000)]))
+            assert code == grpc.StatusCode.INVALID_ARGUMENT and "maxEventBytes" in details
+            held = [Collector(stub, EV.SubscribeRequest(stream="lim", from_revision=0)) for _ in range(2)]
+            for sub in held:
+                assert [k for k, _ in sub.take(2)] == ["event", "caught_up"]
+            third = Collector(stub, EV.SubscribeRequest(stream="lim", from_revision=0))
+            (kind, code), = third.take(1)
+            assert kind == "error" and code == grpc.StatusCode.RESOURCE_EXHAUSTED
+            held[0].cancel()
+            time.sleep(0.3)
+            again = Collector(stub, EV.SubscribeRequest(stream="lim", from_revision=0))
+            assert [k for k, _ in again.take(2)] == ["event", "caught_up"]  # a freed slot is reusable
+            again.cancel()
+            held[1].cancel()
+    finally:
+        node.stop()
+
+
+def test_malformed_append_is_invalid_argument_and_the_node_keeps_serving(channel, events):
+    call = channel.unary_unary("/microstate.v1.EventStream/Append", request_serializer=None, response_deserializer=None)
+    with pytest.raises(grpc.RpcError) as info:
+        call(b"\x0a\xff\xff\xff\xff\x0f", timeout=10)
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "AppendRequest" in info.value.details()
+    assert append(events, "after-garbage", [event()]).first_revision == 0
+
+
+def test_shutdown_ends_subscriptions_with_unavailable(data_dir):
+    node = Node(data_dir).start()
+    try:
+        with node.channel() as ch:
+            stub = events_pb2_grpc.EventStreamStub(ch)
+            append(stub, "bye", [event()])
+            sub = Collector(stub, EV.SubscribeRequest(stream="bye", from_revision=0))
+            assert [k for k, _ in sub.take(2)] == ["event", "caught_up"]
+            assert node.terminate() == 0
+            (kind, code), = sub.take(1)
+            assert kind == "error" and code == grpc.StatusCode.UNAVAILABLE
     finally:
         node.stop()
