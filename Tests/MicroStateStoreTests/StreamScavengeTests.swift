@@ -167,4 +167,49 @@ struct StreamScavengeTests {
         #expect(store.metrics.events == 5)
         #expect(try store.readAll("s").map(\.revision) == Array(15..<20))
     }
+
+    @Test("Appends, seals, scavenges, reads and a subscription race without losing, repeating or reordering events")
+    func race() throws {
+        let archive = MemoryArchive(maxEventsPerChunk: 8)
+        archive.sealDelay = 0.001
+        let store = KVStore.makeArchived(archive: archive, window: 12)
+        _ = try store.setMetadataNow("trimmed", StoreStreamMetadata(maxCount: 5)).get()
+        let subscription = try store.subscribe(stream: "plain", from: 0, group: "", typePrefix: "") {}
+        let writing = Box<Bool>()
+        writing.value = true
+        let writer = Thread {
+            for index in 0..<150 {
+                append(store, "plain", 2, from: 2 * index)
+                append(store, "trimmed", 3, from: 3 * index)
+            }
+            writing.value = false
+        }
+        let scavenger = Thread {
+            while writing.value == true {
+                _ = try? store.scavenge()
+            }
+        }
+        writer.start()
+        scavenger.start()
+        var delivered: [StoreRecordedEvent] = []
+        var reads = 0
+        while !writer.isFinished || !scavenger.isFinished {
+            delivered += subscription.poll(maxEvents: 7, maxBytes: 0).events
+            let all = try store.read(stream: "$all", from: 0, backwards: reads % 2 == 0, maxCount: 40, maxBytes: 0)
+            let positions = all.events.map(\.position)
+            #expect(positions == (reads % 2 == 0 ? positions.sorted(by: >) : positions.sorted()))
+            #expect(Set(positions).count == positions.count)
+            // One batch is one revision's view, even when it read chunks with the lock released.
+            let trimmed = try? store.read(stream: "trimmed", from: 0, backwards: false, maxCount: 100, maxBytes: 0)
+            #expect((trimmed?.events.count ?? 0) <= 5)
+            reads += 1
+        }
+        delivered += subscription.drain(maxEvents: 50).events
+        #expect(delivered.map(\.revision) == Array(0..<300))
+        #expect(try store.readAll("plain", page: 11).map(\.revision) == Array(0..<300))
+        #expect(try store.readAll("trimmed").map(\.revision) == Array(445..<450))
+        try store.scavenge()
+        #expect(archived(archive, "trimmed").allSatisfy { $0 >= 445 })
+        subscription.cancel()
+    }
 }
