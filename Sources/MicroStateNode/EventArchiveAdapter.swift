@@ -45,7 +45,12 @@ public final class EventArchiveAdapter: StoreEventArchive, @unchecked Sendable {
     }
 
     private static func event(_ entry: ArchiveEntry) -> StoreArchivedEvent {
-        StoreArchivedEvent(position: entry.position, stream: entry.stream, revision: entry.revision, payload: entry.payload)
+        StoreArchivedEvent(
+            position: entry.position,
+            stream: entry.stream,
+            revision: entry.revision,
+            payload: entry.payload
+        )
     }
 
     private static func chunk(_ info: ArchiveChunkInfo) -> StoreArchiveChunk {

@@ -235,6 +235,34 @@ public final class Node: Sendable {
             + "\(result.compactedLog)\n"
     }
 
+    /// The event-stream, archive and scavenge gauges and counters of the store (ADR 0004 §7).
+    static func eventSamples(_ metrics: StoreMetrics) -> [MetricsRegistry.Sample] {
+        let gauges: [(String, String, Int)] = [
+            ("events_streams", "Event streams known, hard-deleted tombstones included.", metrics.streams),
+            ("events_in_memory", "Events held in memory (the recent window, not archived yet).", metrics.events),
+            ("events_in_memory_bytes", "Bytes of the events held in memory.", metrics.eventBytesInMemory),
+            ("events_archived", "Events in archive chunks.", metrics.eventsArchived),
+            ("events_subscriptions", "Live event subscriptions.", metrics.subscriptions),
+            ("events_groups", "Consumer groups with a checkpoint or a live member.", metrics.groups),
+            ("events_id_window", "Event ids remembered for idempotent appends.", metrics.eventIDs),
+            ("archive_chunks", "Archive chunk files.", metrics.archiveChunks),
+            ("archive_index_runs", "Entries of the in-memory archive index (one per stream and chunk).",
+             metrics.archiveIndexRuns),
+        ]
+        let counters: [(String, String, Int)] = [
+            ("archive_failures_total", "Archive seals that failed (retried; the events stay in memory and the log).",
+             metrics.archiveFailures),
+            ("archive_backpressure_waits_total", "Appends that waited for the archiver to catch up.",
+             metrics.archiveBackpressureWaits),
+            ("scavenges_total", "Scavenges run (physical erase of hidden events).", metrics.scavenges),
+            ("scavenge_failures_total", "Scavenges that failed part way (the next one finishes).",
+             metrics.scavengeFailures),
+            ("scavenged_events_total", "Events erased by scavenges, deletes and truncations.", metrics.scavengedEvents),
+        ]
+        return gauges.map { .init(name: "microstatedb_" + $0.0, help: $0.1, value: Double($0.2)) }
+            + counters.map { .init(name: "microstatedb_" + $0.0, help: $0.1, type: "counter", value: Double($0.2)) }
+    }
+
     private func declareMetrics(store: KVStore, wal: WriteAheadLog?, archive: EventArchive?) {
         let nodeID = self.configuration.nodeID
         self.metrics.addCollector {
@@ -245,23 +273,16 @@ public final class Node: Sendable {
                 .init(name: "microstatedb_store_compact_revision", help: "Oldest readable revision.", value: Double(store.compactRevision)),
                 .init(name: "microstatedb_store_keys", help: "Live keys.", value: Double(storeMetrics.keys)),
                 .init(name: "microstatedb_store_watchers", help: "Open watchers.", value: Double(storeMetrics.watchers)),
-                .init(name: "microstatedb_events_streams", help: "Event streams known, hard-deleted tombstones included.", value: Double(storeMetrics.streams)),
-                .init(name: "microstatedb_events_in_memory", help: "Events held in memory (the recent window and events not yet archived).", value: Double(storeMetrics.events)),
-                .init(name: "microstatedb_events_in_memory_bytes", help: "Bytes of the events held in memory.", value: Double(storeMetrics.eventBytesInMemory)),
-                .init(name: "microstatedb_events_archived", help: "Events in archive chunks.", value: Double(storeMetrics.eventsArchived)),
-                .init(name: "microstatedb_events_subscriptions", help: "Live event subscriptions.", value: Double(storeMetrics.subscriptions)),
-                .init(name: "microstatedb_events_groups", help: "Consumer groups with a checkpoint or a live member.", value: Double(storeMetrics.groups)),
-                .init(name: "microstatedb_events_id_window", help: "Event ids remembered for idempotent appends.", value: Double(storeMetrics.eventIDs)),
-                .init(name: "microstatedb_archive_chunks", help: "Archive chunk files.", value: Double(storeMetrics.archiveChunks)),
-                .init(name: "microstatedb_archive_index_runs", help: "Entries of the in-memory archive index (one per stream and chunk).", value: Double(storeMetrics.archiveIndexRuns)),
-                .init(name: "microstatedb_archive_failures_total", help: "Archive seals that failed (retried; the events stay in memory and in the log).", type: "counter", value: Double(storeMetrics.archiveFailures)),
-                .init(name: "microstatedb_archive_backpressure_waits_total", help: "Appends that waited for the archiver to catch up.", type: "counter", value: Double(storeMetrics.archiveBackpressureWaits)),
-                .init(name: "microstatedb_scavenges_total", help: "Scavenges run (physical erase of hidden events).", type: "counter", value: Double(storeMetrics.scavenges)),
-                .init(name: "microstatedb_scavenge_failures_total", help: "Scavenges that failed part way (the next one finishes).", type: "counter", value: Double(storeMetrics.scavengeFailures)),
-                .init(name: "microstatedb_scavenged_events_total", help: "Events erased by scavenges, deletes and truncations.", type: "counter", value: Double(storeMetrics.scavengedEvents)),
             ]
+            samples += Self.eventSamples(storeMetrics)
             if let archive {
-                samples.append(.init(name: "microstatedb_archive_disk_bytes", help: "Bytes of the archive chunk files.", value: Double(archive.diskBytes)))
+                samples.append(
+                    .init(
+                        name: "microstatedb_archive_disk_bytes",
+                        help: "Bytes of the archive chunk files.",
+                        value: Double(archive.diskBytes)
+                    )
+                )
             }
             if let wal {
                 let log = wal.metrics

@@ -4,8 +4,8 @@ import DequeModule
 /// the index of the archived ones (`archive`, whose events live in chunk files the store reads on demand).
 ///
 /// In memory are the events not archived yet: the recent window (ADR 0004 §7). `append` adds a stream's events at
-/// consecutive positions; `forEach(fromPosition:)`, `forEachBackward(throughPosition:)`, `forEach(stream:fromRevision:)`
-/// and `forEachBackward(stream:throughRevision:)` visit the ones in memory; `drop` erases a prefix of a stream;
+/// consecutive positions; `forEach(fromPosition:)`, `forEachBackward(throughPosition:)`,
+/// `forEach(stream:fromRevision:)` and `forEachBackward(stream:throughRevision:)` visit the ones in memory; `drop` erases a prefix of a stream;
 /// `oldest` hands the oldest durable run to the archiver and `evict` removes it once sealed. Visiting archived events
 /// (reading chunks outside the store lock) is the store's job (`KVStore+Archive.swift`).
 ///

@@ -58,7 +58,8 @@ enum EventPayload {
                 guard reader.isAtEnd else {
                     throw StoreError.corrupt("the event payload has trailing bytes")
                 }
-                return (recordedAt, StoreEventData(id: id, type: type, data: data, metadata: metadata, contentType: contentType))
+                let event = StoreEventData(id: id, type: type, data: data, metadata: metadata, contentType: contentType)
+                return (recordedAt, event)
             }
         }
         switch result {

@@ -237,7 +237,10 @@ extension KVStore {
             self.archiveFailing = true
             self.lastArchiveError = "\(error)"
             deferred.archiveRetryMilliseconds = self.archiveBackoffMilliseconds
-            self.archiveBackoffMilliseconds = min(2 * self.archiveBackoffMilliseconds, Self.maxArchiveBackoffMilliseconds)
+            self.archiveBackoffMilliseconds = min(
+                2 * self.archiveBackoffMilliseconds,
+                Self.maxArchiveBackoffMilliseconds
+            )
         }
         self.scheduleArchiveIfDue(deferred: &deferred)
         self.unlockAndRun(&deferred)

@@ -314,14 +314,18 @@ extension KVStore {
                     before += 1
                     streams.insert(event.stream)
                     let recordedAt = EventPayload.recordedAt(event.payload) ?? Int64.max
-                    let keep = plan[event.stream].map { $0.keeps(revision: event.revision, recordedAt: recordedAt) } ?? true
+                    let rule = plan[event.stream]
+                    let keep = rule.map { $0.keeps(revision: event.revision, recordedAt: recordedAt) } ?? true
                     if keep {
                         oldest[event.stream] = min(oldest[event.stream] ?? Int64.max, recordedAt)
                     }
                     return keep
                 }
             } catch {
-                throw StoreError.unavailable("the scavenge could not rewrite archive chunk \(id): \(error)", cause: error)
+                throw StoreError.unavailable(
+                    "the scavenge could not rewrite archive chunk \(id): \(error)",
+                    cause: error
+                )
             }
             self.lock.lock()
             let previous = Set(streams.compactMap { self.streamIDs[$0] })

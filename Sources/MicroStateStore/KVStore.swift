@@ -224,12 +224,8 @@ public final class KVStore: @unchecked Sendable {
         self.archiveLimits = archive?.limits
         if let limits = self.archiveLimits {
             // Every event must fit a chunk alone, or it could never be archived.
-            let largest = StoreEventData(
-                id: "",
-                type: "",
-                data: [],
-                metadata: Dictionary(uniqueKeysWithValues: (0..<configuration.limits.maxEventMetadataEntries).map { ("\($0)", "") })
-            )
+            let entries = (0..<configuration.limits.maxEventMetadataEntries).map { ("\($0)", "") }
+            let largest = StoreEventData(id: "", type: "", data: [], metadata: Dictionary(uniqueKeysWithValues: entries))
             let bound = configuration.limits.maxEventBytes + EventPayload.bound(largest) + limits.entryOverheadBytes
             precondition(limits.maxEventsPerChunk > 0 && limits.maxChunkRawBytes >= bound,
                          "archive chunks of \(limits.maxChunkRawBytes) raw bytes cannot hold an event of maxEventBytes")
