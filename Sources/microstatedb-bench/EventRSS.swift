@@ -49,10 +49,11 @@ func eventsRSSFigure() throws {
     let metrics = store.metrics
     line(
         "events stored (os, \(eventsPerAppend)/append, \(streams) streams)",
-        String(format: "%d events, %.0f events/s, %d archived in %d chunks (%.1f MB on disk), %d in memory",
+        String(format: "%d events, %.0f events/s, %d archived in %d chunks (%.1f MB on disk), %d in memory, "
+               + "%d appends waited for the archiver",
                metrics.eventsArchived + metrics.events,
                Double(total) / (firstSeconds + restSeconds), metrics.eventsArchived, metrics.archiveChunks,
-               Double(archive.diskBytes) / 1e6, metrics.events)
+               Double(archive.diskBytes) / 1e6, metrics.events, metrics.archiveBackpressureWaits)
     )
     line(
         "RSS after \(first / 1_000_000)M and after \(total / 1_000_000)M events",

@@ -263,6 +263,69 @@ struct NodeArchiveTests {
         }
     }
 
+    @Test("A crash at any point of a scavenge keeps the state; the next scavenge erases every byte of the stream")
+    func crashDuringScavenge() async throws {
+        for powerLoss in [true, false] {
+            var offset = 1
+            var sawCompleteScavenge = false
+            while offset < 80 && !sawCompleteScavenge {
+                let fileSystem = SimulatedFileSystem()
+                let configure: @Sendable (inout NodeConfiguration) -> Void = {
+                    $0.durability = .fsync
+                    $0.dataDirectory = "/data"
+                    $0.segmentBytes = 64 << 10
+                    $0.limits.memoryWindowEvents = 8
+                    $0.archive = ArchiveConfiguration(maxEventsPerChunk: 8)
+                    $0.scavengeDelay = .seconds(3600)  // scavenges only when the test says
+                }
+                let running = try await RunningNode.start(fileSystem: fileSystem, onFatalError: { _ in }, configure)
+                let store = try #require(running.node.store)
+                let secrets = (0..<12).map { _ in randomPayload(200) }
+                for (index, secret) in secrets.enumerated() {
+                    store.appendWait("gone", [StoreEventData(id: "g\(index)", type: "T", data: secret)])
+                    store.appendWait("kept", [StoreEventData(id: "k\(index)", type: "T", data: [UInt8(index)])])
+                }
+                #expect(store.waitForArchiving())
+                try store.deleteWait("gone", hard: true)
+                for _ in 0..<500 where !fileSystem.allFiles.contains("/data/next-segment.spare") {
+                    try await Task.sleep(for: .milliseconds(2))
+                }
+                let start = fileSystem.mutatingOperations
+                fileSystem.halt(atOperation: start + offset)
+                _ = try? running.node.scavenge()
+                sawCompleteScavenge = !fileSystem.isHalted
+                await running.stop()
+                if powerLoss {
+                    fileSystem.crash()
+                } else {
+                    fileSystem.restartProcess()
+                }
+                let label = "\(powerLoss ? "power loss" : "process crash") at operation +\(offset)"
+                let recovered = try await RunningNode.start(fileSystem: fileSystem, onFatalError: { _ in }, configure)
+                let again = try #require(recovered.node.store)
+                #expect(try again.everything("kept").map(\.id) == (0..<12).map { "k\($0)" }, "\(label)")
+                #expect(throws: StoreError.self, "\(label)") { try again.everything("gone") }
+                #expect(try again.everything("$all").map(\.id) == (0..<12).map { "k\($0)" }, "\(label)")
+                try recovered.node.scavenge()
+                let holding = fileSystem.allFiles.filter { path in
+                    guard let bytes = fileSystem.contents(atPath: path) else { return false }
+                    return secrets.contains { secret in
+                        let needle = secret[90..<130]
+                        return bytes.withUnsafeBufferPointer { haystack in
+                            Data(haystack).range(of: Data(needle)) != nil
+                        }
+                    }
+                }
+                #expect(holding == [], "\(label)")
+                await recovered.stop()
+                offset += 1
+            }
+            #expect(sawCompleteScavenge, "the scavenge never completed within the operations tried")
+            // A roll, a snapshot, chunk rewrites: many operations, each one a crash point above.
+            #expect(offset > 12, "the scavenge took only \(offset - 1) operations")
+        }
+    }
+
     @Test("The admin port exports the event and archive metrics and runs a scavenge on POST /admin/compact")
     func metricsAndCompact() async throws {
         let directory = temporaryDirectory()
