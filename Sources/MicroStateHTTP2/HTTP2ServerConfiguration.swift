@@ -60,5 +60,10 @@ public struct HTTP2ServerConfiguration: Sendable {
     /// Default 64 KiB: bounds how far one drain can overshoot the channel's high watermark.
     public var maxWriteChunkBytes: Int = 64 * 1024
 
+    /// Called on the connection's event loop after each read burst has been handled (every request part in it
+    /// delivered) and before the responses are written. Work it completes (say, a burst of writes made durable
+    /// together) is answered in the same write to the socket. Keep it short: it runs on the event loop.
+    public var afterReadBurst: (@Sendable () -> Void)?
+
     public init() {}
 }

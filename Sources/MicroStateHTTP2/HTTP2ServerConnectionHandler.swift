@@ -174,6 +174,9 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
     }
 
     public func channelReadComplete(context: ChannelHandlerContext) {
+        // Still "in read": responses the hook completes are submitted without scheduling a flush each, and all go
+        // out in the one flush below.
+        self.configuration.afterReadBurst?()
         self.inRead = false
         self.flushOutbound()
         context.fireChannelReadComplete()

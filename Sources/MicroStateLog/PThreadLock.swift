@@ -63,6 +63,16 @@ final class PThreadCondition: @unchecked Sendable {
         precondition(result == 0, "pthread_cond_wait failed: \(result)")
     }
 
+    /// Waits at most `nanoseconds` (wall clock); the caller must re-check its predicate afterwards.
+    func wait(_ mutex: PThreadMutex, timeoutNanoseconds nanoseconds: Int) {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let total = Int(now.tv_nsec) + nanoseconds
+        var deadline = timespec(tv_sec: now.tv_sec + total / 1_000_000_000, tv_nsec: total % 1_000_000_000)
+        let result = pthread_cond_timedwait(self.condition, mutex.mutex, &deadline)
+        precondition(result == 0 || result == ETIMEDOUT, "pthread_cond_timedwait failed: \(result)")
+    }
+
     func signal() {
         pthread_cond_signal(self.condition)
     }

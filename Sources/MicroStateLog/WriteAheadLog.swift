@@ -41,6 +41,9 @@ public final class WriteAheadLog: @unchecked Sendable {
     private var pendingEntries: [PendingEntry] = []
     private var writerIdle = false
     private var writerRunning = false
+    /// Someone owns the writer-only state below (the writer thread, or a caller inside `flushPending`): nobody else
+    /// may take a batch or roll until it is cleared.
+    private var writing = false
     private var progressWaiters = 0
     private var fatalHandler: (@Sendable (LogError) -> Void)?
     private var counters = LogMetrics()
@@ -50,7 +53,7 @@ public final class WriteAheadLog: @unchecked Sendable {
     private var rollsRequested: UInt64 = 0
     private var rollsServed: UInt64 = 0
 
-    // MARK: Writer (writer thread only)
+    // MARK: Writer (whoever set `writing`: the writer thread, or a caller in `flushPending`)
     private var spare: PendingBuffer
     private var spareEntries: [PendingEntry] = []
     private var active: FileSystemHandle?
@@ -191,6 +194,10 @@ public final class WriteAheadLog: @unchecked Sendable {
 
         self.mutex.lock()
         while self.lifecycle.append() == nil && self.pending.count > 0 && self.pending.count + frameBytes > limit {
+            if self.writerIdle {
+                self.writerIdle = false
+                self.writerWake.signal()
+            }
             self.progressWaiters += 1
             self.progress.wait(self.mutex)
             self.progressWaiters -= 1
@@ -207,7 +214,7 @@ public final class WriteAheadLog: @unchecked Sendable {
         self.pendingEntries.append(PendingEntry(index: index, end: self.pending.count, completion: completion))
         self.counters.appendedRecords += 1
         self.counters.appendedBytes += UInt64(payload.count)
-        let wake = self.writerIdle
+        let wake = self.writerIdle && !self.callerFlushes
         if wake {
             self.writerIdle = false
         }
@@ -315,9 +322,14 @@ public final class WriteAheadLog: @unchecked Sendable {
         while true {
             self.mutex.lock()
             var action = self.lifecycle.writerPoll(pendingIsEmpty: self.pendingEntries.isEmpty)
-            while action == .wait && self.rollsServed == self.rollsRequested {
+            while (action == .wait && self.rollsServed == self.rollsRequested) || self.writing {
                 self.writerIdle = true
-                self.writerWake.wait(self.mutex)
+                if self.callerFlushes {
+                    // Callers write their own bursts; this thread only sweeps up what waited a whole interval.
+                    self.writerWake.wait(self.mutex, timeoutNanoseconds: self.configuration.callerFlushIntervalNanoseconds)
+                } else {
+                    self.writerWake.wait(self.mutex)
+                }
                 action = self.lifecycle.writerPoll(pendingIsEmpty: self.pendingEntries.isEmpty)
             }
             self.writerIdle = false
@@ -331,22 +343,66 @@ public final class WriteAheadLog: @unchecked Sendable {
                 // Between batches: every record written so far is in the old segment, every queued one goes to the
                 // new one (under continuous load too, so a requested roll never starves).
                 let requested = self.rollsRequested
+                self.writing = true
                 self.mutex.unlock()
                 self.serveRequestedRoll(requested)
+                self.mutex.withLock { self.writing = false }
                 continue
             }
-            swap(&self.pending, &self.spare)
-            swap(&self.pendingEntries, &self.spareEntries)
-            self.pending.count = 0
-            if self.progressWaiters > 0 {
-                self.progress.broadcast()
-            }
+            self.takeBatch()
             self.mutex.unlock()
-
-            self.writeTakenBatch()
-            self.spare.count = 0
-            self.spareEntries.removeAll(keepingCapacity: true)
+            self.writeTakenBatchAndRelease()
         }
+    }
+
+    /// Moves the queue into `spare` and claims the writer role; `mutex` held.
+    private func takeBatch() {
+        self.writing = true
+        swap(&self.pending, &self.spare)
+        swap(&self.pendingEntries, &self.spareEntries)
+        self.pending.count = 0
+        if self.progressWaiters > 0 {
+            self.progress.broadcast()
+        }
+    }
+
+    /// Writes the taken batch (completing its records), then gives the writer role back; `mutex` not held.
+    private func writeTakenBatchAndRelease() {
+        self.writeTakenBatch()
+        self.spare.count = 0
+        self.spareEntries.removeAll(keepingCapacity: true)
+        self.mutex.withLock {
+            self.writing = false
+            if self.callerFlushes && self.writerIdle && self.lifecycle.writerPoll(pendingIsEmpty: true) != .wait {
+                self.writerWake.signal()  // closing or failed: let the writer thread see it now
+            }
+        }
+    }
+
+    private var callerFlushes: Bool {
+        self.configuration.callerFlushes && self.configuration.durability == .os
+    }
+
+    /// Writes every queued record now, on the calling thread, and runs their completions here (`callerFlushes`,
+    /// `.os` durability only; otherwise does nothing). Returns at once when the queue is empty or another thread is
+    /// writing (that thread, or the writer thread's next sweep, writes what is queued).
+    ///
+    /// The node calls this when a connection's read burst is handled: the burst's writes reach the file in one
+    /// `write(2)` and their completions run on the event loop that will send the responses, with no thread hop.
+    public func flushPending() {
+        guard self.callerFlushes else {
+            return
+        }
+        self.mutex.lock()
+        guard !self.writing, !self.pendingEntries.isEmpty, self.rollsServed == self.rollsRequested,
+            self.lifecycle.writerPoll(pendingIsEmpty: false) == .takeBatch
+        else {
+            self.mutex.unlock()
+            return
+        }
+        self.takeBatch()
+        self.mutex.unlock()
+        self.writeTakenBatchAndRelease()
     }
 
     /// Writes `spare` in slices of at most `maxBatchBytes` (whole records), each one write(s) + one fdatasync, and

@@ -97,6 +97,8 @@ public final class Node: Sendable {
             )
             var logConfig = LogConfiguration(directory: config.dataDirectory, durability: config.durability)
             logConfig.segmentBytes = config.segmentBytes
+            // `os`: each event loop writes its read burst's records itself (serverConfig.afterReadBurst below).
+            logConfig.callerFlushes = config.durability == .os
             var replayed = 0
             let opened = try WriteAheadLog.open(logConfig, fileSystem: self.fileSystem) { item in
                 switch item {
@@ -142,6 +144,14 @@ public final class Node: Sendable {
         var serverConfig = config.server
         serverConfig.host = config.listenHost
         serverConfig.port = config.listenPort
+        if config.durability == .os, let wal {
+            // One write(2) per read burst, on the loop that answers it: no hand-off to the log's thread (ADR 0005).
+            let previous = serverConfig.afterReadBurst
+            serverConfig.afterReadBurst = {
+                previous?()
+                wal.flushPending()
+            }
+        }
         let callMetrics = GRPCCallMetrics(methods: router.paths)
         let previousHook = serverConfig.onCallFinished
         serverConfig.onCallFinished = { path, code, duration in

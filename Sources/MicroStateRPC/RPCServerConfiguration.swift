@@ -42,6 +42,10 @@ public struct RPCServerConfiguration: Sendable {
     /// connection's event loop: keep it cheap. The metrics hook.
     public var onCallFinished: (@Sendable (_ path: String, _ code: Status.Code, _ duration: TimeAmount) -> Void)?
 
+    /// Called on a connection's event loop after each read burst was handled, before its responses are written
+    /// (see `HTTP2ServerConfiguration.afterReadBurst`). The node flushes its log here with `--durability os`.
+    public var afterReadBurst: (@Sendable () -> Void)?
+
     /// The HTTP/2 hardening options not exposed above (flood and rapid-reset limits), for experts.
     public var http2: HTTP2ServerConfiguration = HTTP2ServerConfiguration()
 
@@ -56,6 +60,7 @@ public struct RPCServerConfiguration: Sendable {
         http2.maxHeaderListBytes = self.maxHeaderListBytes
         http2.idleTimeout = self.idleTimeout
         http2.handshakeTimeout = self.handshakeTimeout
+        http2.afterReadBurst = self.afterReadBurst
         return http2
     }
 }
