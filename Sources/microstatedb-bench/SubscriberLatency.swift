@@ -121,17 +121,19 @@ func subscriberFigure(arguments: [String]) async throws {
             var latencies: [UInt64] = []
             latencies.reserveCapacity(Int(Double(rate) * duration) + 1024)
             do {
-                for try await bytes in client.serverStreaming(
+                for try await batch in client.serverStreamingBatches(
                     path: "/microstate.v1.EventStream/Subscribe", request: request.wireBytes(), timeout: .hours(1)
                 ) {
                     let now = monotonicNanoseconds()
-                    // The harness must not be the bottleneck at 1M deliveries/s: pull the 8-byte stamp out of
-                    // SubscribeResponse.event.data without decoding the whole message.
-                    if let sent = sentStamp(bytes) {
-                        latencies.append(now &- sent)
-                    } else if !signalled {
-                        signalled = true  // CaughtUp
-                        recorder.subscribed()
+                    for bytes in batch {
+                        // The harness must not be the bottleneck at 1M deliveries/s: pull the 8-byte stamp out of
+                        // SubscribeResponse.event.data without decoding the whole message.
+                        if let sent = sentStamp(bytes) {
+                            latencies.append(now &- sent)
+                        } else if !signalled {
+                            signalled = true  // CaughtUp
+                            recorder.subscribed()
+                        }
                     }
                 }
                 recorder.record(subscriber: index, latencies)

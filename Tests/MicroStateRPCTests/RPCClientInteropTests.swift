@@ -183,6 +183,32 @@ struct RPCClientInteropTests {
         }
     }
 
+    @Test("Server streaming in batches yields every message once, in order, in non-empty batches")
+    func serverStreamingBatches() async throws {
+        let server = try GRPCioEchoServer()
+        try await self.withClient(server) { client in
+            var indices: [UInt32] = []
+            var batches = 0
+            for try await batch in client.serverStreamingBatches(
+                path: "/test.Echo/Stream", request: self.json(["count": 300, "size": 1024])
+            ) {
+                #expect(!batch.isEmpty)
+                batches += 1
+                for message in batch {
+                    #expect(message.count == 1024)
+                    indices.append(message.prefix(4).reduce(0) { $0 << 8 | UInt32($1) })
+                }
+            }
+            #expect(indices == Array(0..<300))
+            #expect(batches <= 300)
+            var empty = 0
+            for try await _ in client.serverStreamingBatches(path: "/test.Echo/Stream", request: self.json(["count": 0, "size": 4])) {
+                empty += 1
+            }
+            #expect(empty == 0)
+        }
+    }
+
     @Test("A slow stream consumer makes the server stop: flow control bounds what the client buffers")
     func slowConsumerBackpressure() async throws {
         let server = try GRPCioEchoServer()
