@@ -52,6 +52,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Event ids remembered for idempotent appends (the window also ends after 24 h); the oldest go first.")
     var maxEventIds = 1_000_000
 
+    @Option(help: "Newest events kept in memory; older ones are read back from the compressed archive on demand.")
+    var eventMemoryWindow = 65_536
+
+    @Option(help: "Bytes of newest events kept in memory (the window ends at whichever bound comes first).")
+    var eventMemoryWindowBytes = 64 * 1024 * 1024
+
+    @Option(help: "Seconds between scavenges that erase events retention (max_count, max_age_ms) hid since the last one.")
+    var scavengeIntervalSeconds = 60
+
     @Option(help: "Concurrent HTTP/2 streams allowed per connection (SETTINGS_MAX_CONCURRENT_STREAMS).")
     var maxConcurrentStreams = 1024
 
@@ -84,7 +93,9 @@ struct Serve: AsyncParsableCommand {
             ("--max-message-bytes", self.maxMessageBytes), ("--max-key-bytes", self.maxKeyBytes),
             ("--max-txn-ops", self.maxTxnOps), ("--max-event-bytes", self.maxEventBytes),
             ("--max-subscriptions", self.maxSubscriptions), ("--max-event-ids", self.maxEventIds),
-            ("--max-concurrent-streams", self.maxConcurrentStreams),
+            ("--max-concurrent-streams", self.maxConcurrentStreams), ("--event-memory-window", self.eventMemoryWindow),
+            ("--event-memory-window-bytes", self.eventMemoryWindowBytes),
+            ("--scavenge-interval-seconds", self.scavengeIntervalSeconds),
         ]
         for (flag, value) in positive where value <= 0 {
             throw ValidationError("\(flag) must be positive, got \(value)")
@@ -122,6 +133,9 @@ struct Serve: AsyncParsableCommand {
         config.limits.maxEventBytes = self.maxEventBytes
         config.limits.maxSubscriptions = self.maxSubscriptions
         config.limits.maxEventIDs = self.maxEventIds
+        config.limits.memoryWindowEvents = self.eventMemoryWindow
+        config.limits.memoryWindowBytes = self.eventMemoryWindowBytes
+        config.scavengeInterval = .seconds(Int64(self.scavengeIntervalSeconds))
         config.limits.historyRetentionRevisions = Int64(self.historyRevisions)
         config.compactAfterRecords = self.compactAfter
         config.segmentBytes = self.segmentBytes

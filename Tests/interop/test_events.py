@@ -596,3 +596,33 @@ def test_shutdown_ends_subscriptions_with_unavailable(data_dir):
             assert kind == "error" and code == grpc.StatusCode.UNAVAILABLE
     finally:
         node.stop()
+
+
+def test_events_beyond_the_memory_window_are_read_back_from_the_archive(data_dir):
+    import urllib.request
+
+    def archived(n):
+        text = urllib.request.urlopen(f"http://127.0.0.1:{n.admin_port}/metrics", timeout=10).read().decode()
+        return int(next(line.split()[1] for line in text.splitlines() if line.startswith("microstatedb_events_archived ")))
+
+    node = Node(data_dir, ["--event-memory-window", "100"]).start()
+    try:
+        with node.channel() as ch:
+            stub = events_pb2_grpc.EventStreamStub(ch)
+            for batch in range(100):
+                append(stub, f"arc-{batch % 3}", [event(data=b"%d-%d" % (batch, i)) for i in range(100)])
+            deadline = time.time() + 30
+            while archived(node) == 0 and time.time() < deadline:
+                time.sleep(0.2)
+            assert archived(node) >= 4096, "events beyond the window were not archived"
+            everything = read(stub, "$all")
+            assert len(everything) == 10_000 and [e.position for e in everything] == sorted(e.position for e in everything)
+            first = [e.data for e in read(stub, "arc-0")]
+        node.kill()
+        node = Node(data_dir, ["--event-memory-window", "100"]).start()
+        with node.channel() as ch:
+            stub = events_pb2_grpc.EventStreamStub(ch)
+            assert [e.data for e in read(stub, "arc-0")] == first
+            assert [e.revision for e in read(stub, "arc-1", from_revision=-1, backwards=True, max_count=3)] == [3299, 3298, 3297]
+    finally:
+        node.stop()
