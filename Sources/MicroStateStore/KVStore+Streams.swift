@@ -163,7 +163,6 @@ extension KVStore {
             throw StoreError.notFound("stream \(StoreError.quote(stream)) not found: it has no events")
         }
         let head = self.durable
-        var budget = collector.maxCount + Self.scanBudget
         var next: Int64? = nil
         if backwards {
             let start = from == -1 ? view.last : min(from, view.last)
@@ -171,12 +170,7 @@ extension KVStore {
                 if event.revision < view.lowest {
                     return false
                 }
-                if budget == 0 || collector.isFull {
-                    next = event.revision
-                    return false
-                }
-                budget -= 1
-                if view.isVisible(event) && !collector.offer(event, self) {
+                guard collector.scan(event, self, included: { view.isVisible(event) }) else {
                     next = event.revision
                     return false
                 }
@@ -189,12 +183,7 @@ extension KVStore {
                     if event.revision > view.last {
                         return false
                     }
-                    if budget == 0 || collector.isFull {
-                        next = event.revision
-                        return false
-                    }
-                    budget -= 1
-                    if view.isVisible(event) && !collector.offer(event, self) {
+                    guard collector.scan(event, self, included: { view.isVisible(event) }) else {
                         next = event.revision
                         return false
                     }
@@ -212,20 +201,13 @@ extension KVStore {
     ) throws(StoreError) -> Int64? {
         let head = self.durable
         var views: [Int: StreamView] = [:]
-        var budget = collector.maxCount + Self.scanBudget
         var next: Int64? = nil
         try self.forEachEvent(fromPosition: from, head: head) { event in
             if event.position > head {
                 return false
             }
-            if budget == 0 || collector.isFull {
-                next = event.position
-                return false
-            }
-            budget -= 1
-            if self.cachedView(event.stream, &views, at: head, now: now).isVisible(event)
-                && !collector.offer(event, self)
-            {
+            guard collector.scan(event, self, included: { self.cachedView(event.stream, &views, at: head, now: now).isVisible(event) })
+            else {
                 next = event.position
                 return false
             }
@@ -241,17 +223,10 @@ extension KVStore {
     ) throws(StoreError) -> Int64? {
         let head = self.durable
         var views: [Int: StreamView] = [:]
-        var budget = collector.maxCount + Self.scanBudget
         var next: Int64? = nil
         try self.forEachEventBackward(throughPosition: from == -1 ? head : min(from, head), head: head) { event in
-            if budget == 0 || collector.isFull {
-                next = event.position
-                return false
-            }
-            budget -= 1
-            if self.cachedView(event.stream, &views, at: head, now: now).isVisible(event)
-                && !collector.offer(event, self)
-            {
+            guard collector.scan(event, self, included: { self.cachedView(event.stream, &views, at: head, now: now).isVisible(event) })
+            else {
                 next = event.position
                 return false
             }
@@ -960,13 +935,28 @@ struct BatchCollector {
     let maxBytes: Int
     var events: [StoreRecordedEvent] = []
     var bytes = 0
+    /// Events a scan may still examine (taken or skipped): bounds the lock hold over long hidden runs.
+    var budget: Int
 
     init(maxCount: Int, maxBytes: Int) {
         self.maxCount = max(1, maxCount)
         self.maxBytes = maxBytes
+        self.budget = self.maxCount + KVStore.scanBudget
     }
 
     var isFull: Bool { self.events.count >= self.maxCount }
+
+    /// One step of a bounded scan: false (taking nothing) when the budget is spent, the batch is full, or the
+    /// event is included but does not fit — the scan stops there and resumes at this event; otherwise true, with
+    /// the event taken when `included`.
+    @inline(__always)
+    mutating func scan(_ event: EventLog.Event, _ store: KVStore, included: () -> Bool) -> Bool {
+        guard self.budget > 0, !self.isFull else {
+            return false
+        }
+        self.budget -= 1
+        return !included() || self.offer(event, store)
+    }
 
     /// Adds the event if it fits; returns false (adding nothing) when it does not.
     mutating func offer(_ event: EventLog.Event, _ store: KVStore) -> Bool {

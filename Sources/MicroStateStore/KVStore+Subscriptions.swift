@@ -234,34 +234,31 @@ extension KVStore {
             var checkpoint: Int64?
         }
         var filters: [Int: StreamFilter] = [:]
-        var budget = collector.maxCount + Self.scanBudget
         var stopped = false
         let group = subscription.group
         try self.forEachEvent(fromPosition: subscription.cursor, head: head) { event in
             if event.position > head {
                 return false
             }
-            if budget == 0 || collector.isFull {
-                stopped = true
-                return false
+            let step = collector.scan(event, self) {
+                let filter: StreamFilter
+                if let cached = filters[event.stream] {
+                    filter = cached
+                } else {
+                    filter = StreamFilter(
+                        view: self.streamView(event.stream, at: head, now: now),
+                        owned: group.map { $0.owner(of: self.streams[event.stream].name) === subscription } ?? true,
+                        checkpoint: group?.checkpoints[event.stream]?.at(head)
+                    )
+                    filters[event.stream] = filter
+                }
+                let included = filter.owned && filter.view.isVisible(event) && Self.matches(event, subscription.typePrefix)
+                guard included && group != nil else {
+                    return included
+                }
+                return filter.checkpoint.map { event.revision > $0 } ?? (event.position >= subscription.start)
             }
-            budget -= 1
-            let filter: StreamFilter
-            if let cached = filters[event.stream] {
-                filter = cached
-            } else {
-                filter = StreamFilter(
-                    view: self.streamView(event.stream, at: head, now: now),
-                    owned: group.map { $0.owner(of: self.streams[event.stream].name) === subscription } ?? true,
-                    checkpoint: group?.checkpoints[event.stream]?.at(head)
-                )
-                filters[event.stream] = filter
-            }
-            var included = filter.owned && filter.view.isVisible(event) && Self.matches(event, subscription.typePrefix)
-            if included && group != nil {
-                included = filter.checkpoint.map { event.revision > $0 } ?? (event.position >= subscription.start)
-            }
-            if included && !collector.offer(event, self) {
+            guard step else {
                 stopped = true
                 return false
             }
@@ -292,21 +289,16 @@ extension KVStore {
             checkpoint = group.checkpoints[id]?.at(head)
         }
         subscription.cursor = max(subscription.cursor, view.lowest)
-        var budget = collector.maxCount + Self.scanBudget
         var stopped = false
         try self.forEachEvent(stream: id, fromRevision: subscription.cursor, head: head) { event in
             if event.revision > view.last {
                 return false
             }
-            if budget == 0 || collector.isFull {
-                stopped = true
-                return false
-            }
-            budget -= 1
-            let included =
+            let step = collector.scan(event, self) {
                 view.isVisible(event) && Self.matches(event, subscription.typePrefix)
-                && checkpoint.map { event.revision > $0 } ?? true
-            if included && !collector.offer(event, self) {
+                    && checkpoint.map { event.revision > $0 } ?? true
+            }
+            guard step else {
                 stopped = true
                 return false
             }
