@@ -136,7 +136,7 @@ public final class Node: Sendable {
         let router = RPCRouter()
         let kv = KVService(store: store, nodeID: config.nodeID, logger: self.logger)
         kv.register(with: router)
-        let events = EventStreamService(store: store, nodeID: config.nodeID, logger: self.logger)
+        let events = EventStreamService(store: store, nodeID: config.nodeID, logger: self.logger, liveDeliveryInterval: config.liveDeliveryInterval)
         events.register(with: router)
         health.register(with: router)
 

@@ -1,5 +1,6 @@
 import MicroStateLog
 import MicroStateRPC
+import MicroStateServices
 import MicroStateStore
 import NIOCore
 
@@ -41,6 +42,9 @@ public struct NodeConfiguration: Sendable {
     /// How long after a stream delete or retention change is durable the node scavenges (erases the hidden events
     /// from disk); deletes in a burst share one scavenge.
     public var scavengeDelay: TimeAmount = .seconds(1)
+    /// Live subscribers served by one event loop are written at most once per this interval: commits closer
+    /// together than it reach a subscriber in one write (0 = a write per commit). See `EventStreamService`.
+    public var liveDeliveryInterval: TimeAmount = EventStreamService.defaultLiveDeliveryInterval
 
     public init() {}
 }

@@ -110,3 +110,30 @@ public enum GRPCMessageFramer {
         return buffer
     }
 }
+
+/// Several gRPC messages framed once into one buffer, to be sent as-is by any number of calls
+/// (`ServerStreamWriter.send(_:)`): a live fan-out frames a commit's events once instead of once per subscriber.
+public struct FramedMessages: Sendable {
+    /// The messages, each behind its 5-byte prefix.
+    public let buffer: ByteBuffer
+    /// How many messages `buffer` holds.
+    public let count: Int
+    /// The largest message's size, without its prefix (checked against each call's send limit).
+    public let largestMessageBytes: Int
+
+    public init(_ messages: [[UInt8]], allocator: ByteBufferAllocator = .init()) {
+        var total = 0
+        var largest = 0
+        for message in messages {
+            total += GRPCMessageDeframer.prefixBytes + message.count
+            largest = max(largest, message.count)
+        }
+        var buffer = allocator.buffer(capacity: total)
+        for message in messages {
+            GRPCMessageFramer.frame(message, into: &buffer)
+        }
+        self.buffer = buffer
+        self.count = messages.count
+        self.largestMessageBytes = largest
+    }
+}

@@ -146,6 +146,19 @@ final class ServerCall: ServerContext, HTTP2ServerStreamDelegate {
         }
     }
 
+    func sendFramed(_ framed: ByteBuffer, writer: ServerStreamWriter) {
+        guard case .sendMessage(let withHeaders) = self.machine.sendMessage() else {
+            return  // the call ended; `ended` already zeroed the queue count
+        }
+        if withHeaders {
+            self.stream.respond(headers: ServerResponseHeaders.responseHeaders, endStream: false)
+        }
+        self.stream.writeData { buffer in
+            var framed = framed
+            buffer.writeBuffer(&framed)
+        }
+    }
+
     func finishStream(_ status: Status, cancel: Bool) {
         self.perform(self.machine.finish(status, cancel: cancel))
     }

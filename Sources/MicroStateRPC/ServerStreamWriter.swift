@@ -73,6 +73,31 @@ public final class ServerStreamWriter: @unchecked Sendable {
         return true
     }
 
+    /// Queues messages framed once for many calls (see `FramedMessages`); otherwise as `send(contentsOf:)`.
+    @discardableResult
+    public func send(_ framed: FramedMessages) -> Bool {
+        guard !self.call.context.hasEnded else { return false }
+        guard framed.count > 0 else { return true }
+        let limit = self.call.connection.configuration.maxSendMessageBytes
+        if framed.largestMessageBytes > limit {
+            self.finishForced(
+                Status(
+                    code: .resourceExhausted,
+                    message: "response message of \(framed.largestMessageBytes) bytes exceeds the limit of \(limit) bytes"
+                )
+            )
+            return false
+        }
+        self.queued.wrappingIncrement(by: framed.buffer.readableBytes, ordering: .relaxed)
+        if self.call.eventLoop.inEventLoop {
+            self.call.sendFramed(framed.buffer, writer: self)
+        } else {
+            let call = self.call
+            self.call.eventLoop.execute { call.sendFramed(framed.buffer, writer: self) }
+        }
+        return true
+    }
+
     /// Bytes queued but not yet taken by HTTP/2 flow control (thread-safe read). 0 once the call has ended.
     public var queuedBytes: Int {
         self.queued.load(ordering: .relaxed)

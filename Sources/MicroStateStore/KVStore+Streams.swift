@@ -545,11 +545,7 @@ extension KVStore {
 
     /// The size an event counts for `maxEventBytes`, `maxAppendBytes` and read byte bounds.
     static func eventSize(_ event: StoreEventData) -> Int {
-        var size = event.data.count + event.id.utf8.count + event.type.utf8.count + event.contentType.utf8.count
-        for (key, value) in event.metadata {
-            size += key.utf8.count + value.utf8.count
-        }
-        return size
+        event.countedBytes
     }
 
     func validateEvents(_ events: [StoreEventData], stream: String) -> StoreError? {
@@ -919,11 +915,7 @@ extension KVStore {
             stream: self.streams[event.stream].name,
             revision: event.revision,
             position: event.position,
-            id: event.data.id,
-            type: event.data.type,
-            data: event.data.data,
-            metadata: event.data.metadata,
-            contentType: event.data.contentType,
+            event: event.data,
             recordedAtMilliseconds: event.recordedAt
         )
     }

@@ -61,6 +61,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds between scavenges that erase events retention (max_count, max_age_ms) hid since the last one.")
     var scavengeIntervalSeconds = 60
 
+    @Option(help: ArgumentHelp(
+        "Microseconds between writes to one live subscriber (0 = write after every commit).",
+        discussion: "Commits closer together than this reach a subscriber in one write: fewer, larger writes when many subscribers follow busy streams, at most this much added delay. An idle node writes at once."
+    ))
+    var liveDeliveryIntervalUs = Int(NodeConfiguration().liveDeliveryInterval.nanoseconds / 1000)
+
     @Option(help: "Concurrent HTTP/2 streams allowed per connection (SETTINGS_MAX_CONCURRENT_STREAMS).")
     var maxConcurrentStreams = 1024
 
@@ -106,6 +112,9 @@ struct Serve: AsyncParsableCommand {
         if self.maxValueBytes < 0 || self.historyRevisions < 0 {
             throw ValidationError("--max-value-bytes and --history-revisions must not be negative")
         }
+        if !(0...1_000_000).contains(self.liveDeliveryIntervalUs) {
+            throw ValidationError("--live-delivery-interval-us must be between 0 and 1000000, got \(self.liveDeliveryIntervalUs)")
+        }
     }
 
     func run() async throws {
@@ -136,6 +145,7 @@ struct Serve: AsyncParsableCommand {
         config.limits.memoryWindowEvents = self.eventMemoryWindow
         config.limits.memoryWindowBytes = self.eventMemoryWindowBytes
         config.scavengeInterval = .seconds(Int64(self.scavengeIntervalSeconds))
+        config.liveDeliveryInterval = .microseconds(Int64(self.liveDeliveryIntervalUs))
         config.limits.historyRetentionRevisions = Int64(self.historyRevisions)
         config.compactAfterRecords = self.compactAfter
         config.segmentBytes = self.segmentBytes

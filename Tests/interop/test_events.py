@@ -1,5 +1,6 @@
 """EventStream through stock grpcio: every method, every error status, subscriptions, groups, restarts."""
 import queue
+import subprocess
 import re
 import threading
 import time
@@ -8,7 +9,7 @@ import uuid
 import grpc
 import pytest
 
-from conftest import Node, events_pb2, events_pb2_grpc, kv_pb2, kv_pb2_grpc
+from conftest import BIN, Node, events_pb2, events_pb2_grpc, kv_pb2, kv_pb2_grpc
 
 EV = events_pb2
 KV = kv_pb2
@@ -284,6 +285,37 @@ def test_subscription_across_catch_up_sees_every_event_once_in_order_while_appen
         assert [e.revision for e in got] == list(range(total))
         assert [e.data for e in got] == [str(i).encode() for i in range(total)]
         sub.cancel()
+
+
+def test_moderated_live_delivery_still_sends_every_event_once_in_order_to_every_subscriber(data_dir):
+    """--live-delivery-interval-us batches commits per subscriber; it must not drop, repeat or reorder."""
+    node = Node(data_dir, ["--live-delivery-interval-us", "20000"])
+    node.start()
+    try:
+        with node.channel() as ch:
+            stub = events_pb2_grpc.EventStreamStub(ch)
+            subs = [Collector(stub, EV.SubscribeRequest(stream="moderated", from_revision=-1)) for _ in range(5)]
+            for sub in subs:
+                assert sub.take(1)[0][0] == "caught_up"
+            total = 300
+            started = time.time()
+            for i in range(0, total, 3):  # 100 commits, each well inside the 20 ms interval of the previous
+                append(stub, "moderated", [event(data=str(j).encode()) for j in range(i, i + 3)])
+            for sub in subs:
+                got = [e for kind, e in sub.take(total, timeout=30) if kind == "event"]
+                assert [e.revision for e in got] == list(range(total))
+                assert [e.data for e in got] == [str(i).encode() for i in range(total)]
+                sub.cancel()
+            assert time.time() - started < 30
+    finally:
+        node.stop()
+
+
+def test_live_delivery_interval_out_of_range_is_refused(tmp_path):
+    run = subprocess.run([BIN, "serve", "--data-dir", str(tmp_path), "--live-delivery-interval-us=2000000"],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode != 0
+    assert "--live-delivery-interval-us must be between 0 and 1000000, got 2000000" in run.stderr
 
 
 def test_subscribe_to_all_with_a_type_prefix(events):
