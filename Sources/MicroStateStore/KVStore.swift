@@ -186,6 +186,10 @@ public final class KVStore: @unchecked Sendable {
     // Guarded by `inboxLock`.
     private let inboxLock = StoreLock()
     private var completionInbox: [(revision: Int64, result: Result<UInt64, any Error>)] = []
+    /// Guarded by `lock`: the completions being applied, swapped with `completionInbox` so that both keep their
+    /// capacity. (Copying the inbox and emptying it with `keepingCapacity` allocated a new buffer per drain, and
+    /// glibc consolidated its fastbins on many of those allocations: 1.5 % of node CPU at 100k Puts/s.)
+    private var completionsDraining: [(revision: Int64, result: Result<UInt64, any Error>)] = []
     private let inboxCount = ManagedAtomic<Int>(0)
 
     let snapshotQueue = DispatchQueue(label: "microstate.store.snapshot")
@@ -1008,12 +1012,11 @@ public final class KVStore: @unchecked Sendable {
                 return
             }
             self.inboxLock.lock()
-            let items = self.completionInbox
-            self.completionInbox.removeAll(keepingCapacity: true)
+            swap(&self.completionInbox, &self.completionsDraining)
             self.inboxCount.store(0, ordering: .sequentiallyConsistent)
             self.inboxLock.unlock()
             var deferred = Deferred()
-            for item in items {
+            for item in self.completionsDraining {
                 switch item.result {
                 case .success(let index):
                     if self.logFailure == nil {
@@ -1033,6 +1036,7 @@ public final class KVStore: @unchecked Sendable {
                     }
                 }
             }
+            self.completionsDraining.removeAll(keepingCapacity: true)
             self.scheduleSnapshotIfDue(deferred: &deferred)
             self.scheduleArchiveIfDue(deferred: &deferred)
             self.lock.unlock()
