@@ -212,6 +212,14 @@ public final class Node: Sendable {
             return state
         }
         state.health?.setAll(.notServing)
+        if self.configuration.drainDelay > .zero {
+            // Keep serving while endpoints are removed: a GOAWAY now would fail the calls that balancers still
+            // route here (gRFC A9's recommended pod shutdown: NOT_SERVING, wait, double GOAWAY, drain).
+            self.logger.info("draining: health NOT_SERVING, still serving for the drain delay", metadata: [
+                "drain_delay_seconds": "\(Double(self.configuration.drainDelay.nanoseconds) / 1e9)",
+            ])
+            try? await Task.sleep(nanoseconds: UInt64(self.configuration.drainDelay.nanoseconds))
+        }
         state.sweeper?.cancel()
         state.scavenger?.cancel()
         // Streaming calls never end by themselves: end them now so the grace period is spent only on

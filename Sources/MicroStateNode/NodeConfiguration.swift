@@ -44,6 +44,9 @@ public struct NodeConfiguration: Sendable {
     public var scavengeDelay: TimeAmount = .seconds(1)
     /// Live subscribers served by one event loop are written at most once per this interval: commits closer
     /// together than it reach a subscriber in one write (0 = a write per commit). See `EventStreamService`.
+    /// On shutdown, how long the node keeps serving after turning health NOT_SERVING and `/readyz` 503, before it
+    /// sends GOAWAY: time for load balancers and Kubernetes endpoints to stop sending new calls. Default 0.
+    public var drainDelay: TimeAmount = .zero
     public var liveDeliveryInterval: TimeAmount = EventStreamService.defaultLiveDeliveryInterval
 
     public init() {}
