@@ -152,7 +152,12 @@ public final class Node: Sendable {
                 wal.flushPending()
             }
         }
-        let callMetrics = GRPCCallMetrics(methods: router.paths)
+        let callMetrics = GRPCCallMetrics(side: .server, methods: router.methodKinds)
+        let previousStartHook = serverConfig.onCallStarted
+        serverConfig.onCallStarted = { path in
+            callMetrics.recordStarted(path: path)
+            previousStartHook?(path)
+        }
         let previousHook = serverConfig.onCallFinished
         serverConfig.onCallFinished = { path, code, duration in
             callMetrics.record(path: path, code: code, duration: duration.nanoseconds)

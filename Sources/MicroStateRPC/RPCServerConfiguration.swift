@@ -47,6 +47,10 @@ public struct RPCServerConfiguration: Sendable {
     /// See `HTTP2ServerConfiguration.permitPingsWithoutCalls`. Default false.
     public var permitPingsWithoutCalls = false
 
+    /// Called once per call that passed the HTTP checks (known method or not), on the connection's event loop,
+    /// before its handler: keep it cheap. The `grpc_server_started_total` hook.
+    public var onCallStarted: (@Sendable (_ path: String) -> Void)?
+
     /// Called once per finished call (any outcome, including calls rejected before a handler ran), on the
     /// connection's event loop: keep it cheap. The metrics hook.
     public var onCallFinished: (@Sendable (_ path: String, _ code: Status.Code, _ duration: TimeAmount) -> Void)?

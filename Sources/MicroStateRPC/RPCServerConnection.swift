@@ -74,6 +74,7 @@ final class RPCServerConnection: HTTP2ServerConnectionDelegate {
             return nil
         }
         self.counters.callsStarted.wrappingIncrement(ordering: .relaxed)
+        self.configuration.onCallStarted?(head.path)
         return ServerCall(
             stream: stream, connection: self, method: method, path: head.path, metadata: metadata, deadline: deadline,
             started: started
@@ -83,6 +84,7 @@ final class RPCServerConnection: HTTP2ServerConnectionDelegate {
     /// Trailers-Only error before any handler (counted as a started and finished call).
     private func reject(_ stream: HTTP2ServerStream, _ path: String, _ status: Status, _ started: NIODeadline) {
         self.counters.callsStarted.wrappingIncrement(ordering: .relaxed)
+        self.configuration.onCallStarted?(path)
         stream.respond(headers: ServerResponseHeaders.trailersOnly(status), endStream: true)
         self.callFinished(path: path, code: status.code, started: started)
     }
