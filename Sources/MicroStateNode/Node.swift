@@ -152,18 +152,20 @@ public final class Node: Sendable {
                 wal.flushPending()
             }
         }
-        let callMetrics = GRPCCallMetrics(side: .server, methods: router.methodKinds)
-        let previousStartHook = serverConfig.onCallStarted
-        serverConfig.onCallStarted = { path in
-            callMetrics.recordStarted(path: path)
-            previousStartHook?(path)
+        if config.callMetrics {
+            let callMetrics = GRPCCallMetrics(side: .server, methods: router.methodKinds)
+            let previousStartHook = serverConfig.onCallStarted
+            serverConfig.onCallStarted = { path in
+                callMetrics.recordStarted(path: path)
+                previousStartHook?(path)
+            }
+            let previousHook = serverConfig.onCallFinished
+            serverConfig.onCallFinished = { path, code, duration in
+                callMetrics.record(path: path, code: code, duration: duration.nanoseconds)
+                previousHook?(path, code, duration)
+            }
+            self.metrics.addRenderer { callMetrics.render() }
         }
-        let previousHook = serverConfig.onCallFinished
-        serverConfig.onCallFinished = { path, code, duration in
-            callMetrics.record(path: path, code: code, duration: duration.nanoseconds)
-            previousHook?(path, code, duration)
-        }
-        self.metrics.addRenderer { callMetrics.render() }
         let server = RPCServer(configuration: serverConfig, router: router, group: self.group, logger: self.logger)
         let grpcAddress = try await server.start()
 

@@ -112,6 +112,12 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Allow client keepalive PINGs on connections with no open call (gRFC A8 PERMIT_KEEPALIVE_WITHOUT_CALLS).")
     var keepalivePermitWithoutCalls = false
 
+    @Flag(
+        inversion: .prefixedEnableDisable,
+        help: "Per-call gRPC metrics (grpc_server_started_total, _handled_total, _handling_seconds) at /metrics."
+    )
+    var callMetrics = true
+
     @Option(help: "Log line format: text (human) or json (one JSON object per line, for log collectors).")
     var logFormat: LogFormat = .text
 
@@ -169,6 +175,7 @@ struct Serve: AsyncParsableCommand {
         config.server.handshakeTimeout = .seconds(Int64(self.handshakeTimeoutSeconds))
         config.server.shutdownGracePeriod = .seconds(Int64(self.shutdownGraceSeconds))
         config.drainDelay = .seconds(Int64(self.drainDelaySeconds))
+        config.callMetrics = self.callMetrics
         config.server.maxConnectionAge = self.maxConnectionAgeSeconds > 0 ? .seconds(Int64(self.maxConnectionAgeSeconds)) : nil
         config.server.maxConnectionAgeGrace = .seconds(Int64(self.maxConnectionAgeGraceSeconds))
         config.server.minPingInterval = .seconds(Int64(self.keepaliveMinPingIntervalSeconds))

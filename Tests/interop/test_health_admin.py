@@ -118,3 +118,15 @@ def test_stop_signal_drains_health_goes_not_serving_and_exits_zero(data_dir, sto
             assert got.found
     finally:
         again.stop()
+
+
+def test_disabled_call_metrics_leave_the_node_gauges(data_dir):
+    node = Node(data_dir, ["--disable-call-metrics"]).start()
+    try:
+        with node.channel() as ch:
+            kv_pb2_grpc.KVStub(ch).Put(kv_pb2.PutRequest(key=b"m", value=b"v"), timeout=10)
+        _, _, text = http_get(node.admin_port, "/metrics")
+        assert "grpc_server_started_total" not in text and "grpc_server_handled_total" not in text
+        assert "microstatedb_store_keys 1" in text
+    finally:
+        node.stop()
