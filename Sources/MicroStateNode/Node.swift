@@ -23,6 +23,8 @@ public final class Node: Sendable {
     private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
     public let metrics = MetricsRegistry()
+    /// The admin port's `/status` document; components add their sections.
+    public let status = StatusPage()
     private let state = NIOLockedValueBox(State())
     /// Called once if the log fails (write or fsync error). The node can no longer make writes durable;
     /// the executable logs and exits non-zero rather than serve with silently lost durability.
@@ -168,6 +170,7 @@ public final class Node: Sendable {
         }
         let server = RPCServer(configuration: serverConfig, router: router, group: self.group, logger: self.logger)
         let grpcAddress = try await server.start()
+        self.addStatusSections(server: server, store: store, grpcAddress: grpcAddress, startedAt: Date())
 
         var adminAddress: SocketAddress?
         var admin: AdminServer?
@@ -175,6 +178,7 @@ public final class Node: Sendable {
             let routes = AdminServer.Routes(
                 isReady: { [state = self.state] in state.withLockedValue { $0.ready } },
                 metrics: { [metrics] in metrics.render() },
+                status: { [status] in status.render() },
                 compact: { Self.describe(try store.scavenge()) }
             )
             let server = AdminServer(routes: routes, group: self.group, logger: self.logger)
@@ -209,6 +213,31 @@ public final class Node: Sendable {
             $0.ready = true
         }
         return Addresses(grpc: grpcAddress, admin: adminAddress)
+    }
+
+    private func addStatusSections(server: RPCServer, store: KVStore, grpcAddress: SocketAddress, startedAt: Date) {
+        let config = self.configuration
+        self.status.addSection("node") { [state = self.state] in
+            [
+                "node_id": config.nodeID,
+                "ready": state.withLockedValue { $0.ready },
+                "durability": "\(config.durability)",
+                "data_dir": config.dataDirectory,
+                "uptime_seconds": Date().timeIntervalSince(startedAt),
+                "revision": store.durableRevision,
+            ]
+        }
+        self.status.addSection("grpc") {
+            let metrics = server.metrics
+            return [
+                "address": "\(grpcAddress)",
+                "connections_open": metrics.connectionsOpen,
+                "connections_rejected": metrics.connectionsRejected,
+                "calls_active": metrics.streamsActive,
+                "calls_started": metrics.callsStarted,
+                "calls_failed": metrics.callsFailed,
+            ]
+        }
     }
 
     /// Graceful stop: not ready, health NOT_SERVING, watches ended, GOAWAY and in-flight calls finish (up to

@@ -130,3 +130,14 @@ def test_disabled_call_metrics_leave_the_node_gauges(data_dir):
         assert "microstatedb_store_keys 1" in text
     finally:
         node.stop()
+
+
+def test_status_page_is_json_naming_the_node_and_its_server(node, kv):
+    import json
+    kv.Put(kv_pb2.PutRequest(key=b"s", value=b"v"), timeout=10)
+    status, content_type, text = http_get(node.admin_port, "/status")
+    assert status == 200 and content_type.startswith("application/json")
+    page = json.loads(text)
+    assert page["node"]["ready"] is True and page["node"]["node_id"] == 1
+    assert page["node"]["revision"] >= 1 and page["node"]["durability"] == "fsync"
+    assert page["grpc"]["connections_open"] >= 1 and page["grpc"]["calls_started"] >= 1
