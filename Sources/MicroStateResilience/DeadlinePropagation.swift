@@ -49,7 +49,8 @@ public enum DeadlinePropagation {
     }
 
     /// The `grpc-timeout` value for `nanoseconds`, in the finest unit whose value fits in 8 digits, rounded up so a
-    /// propagated deadline is never shortened by encoding (the error is below one part in 10^7 of the value).
+    /// propagated deadline is never shortened by encoding (it grows by less than one unit, which is less than one part
+    /// in 10^5 of the value: a coarser unit is chosen only when the finer one needs more than 8 digits).
     ///
     /// Returns nil for 0: the header needs a positive value, and an expired call must fail locally with
     /// `DEADLINE_EXCEEDED` instead of being sent. Durations beyond `99999999H` encode as `99999999H`.
