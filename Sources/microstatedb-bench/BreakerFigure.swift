@@ -48,11 +48,15 @@ func runSharedBreakerDecisions(_ breaker: SharedCircuitBreaker, iterations: Int,
 func breakerFigures() {
     let iterations = Int(ProcessInfo.processInfo.environment["BENCH_BREAKER_ITERATIONS"] ?? "") ?? 10_000_000
 
-    // Counter self-check: a fresh heap array must be seen.
+    // Counter self-check: 1000 fresh heap arrays must be seen.
     let probeBefore = microstate_malloc_count()
-    let probe = [Int](repeating: Int(probeBefore & 1), count: 1000 + Int(probeBefore & 7))
-    let counterWorks = microstate_malloc_count() > probeBefore
-    withExtendedLifetime(probe) {}
+    var probes: [[Int]] = []
+    probes.reserveCapacity(1000)
+    for index in 0..<1000 {
+        probes.append([Int](repeating: index, count: 16 + index & 7))
+    }
+    let counterWorks = microstate_malloc_count() - probeBefore >= 1000
+    withExtendedLifetime(probes) {}
 
     let windows: [(String, CircuitBreakerSlidingWindow)] = [
         ("count window 100", .countBased(size: 100)),
@@ -76,7 +80,7 @@ func breakerFigures() {
             "<= 100 ns"
         )
         line(
-            "breaker allocations/decision, \(name)",
+            "breaker allocations/decision, \(name.prefix(12))",
             counterWorks
                 ? String(format: "%.6f (%llu mallocs in %d decisions)",
                          Double(mallocs) / Double(iterations), mallocs, iterations)
@@ -97,7 +101,7 @@ func breakerFigures() {
     let mallocs = microstate_malloc_count() - mallocsBefore
     precondition(permitted == iterations && shared.state == .closed, "shared breaker left CLOSED")
     line(
-        "shared breaker decision (mutex, 1 thread)",
+        "breaker decision, shared (mutex, 1 thread)",
         String(format: "%.1f ns, %.6f allocations/decision", Double(elapsed) / Double(iterations),
                Double(mallocs) / Double(iterations))
     )
