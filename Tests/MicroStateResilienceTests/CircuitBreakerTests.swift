@@ -154,6 +154,17 @@ struct CircuitBreakerTests {
         #expect(idle.state == .closed)
         #expect(idle.metrics.bufferedCalls == 1)
 
+        // Buckets are reused: a second that maps onto an old bucket starts from zero. Rounds 5 s apart, round r
+        // records r + 1 calls, and the 10 s window holds rounds r − 1 and r.
+        var rolling = CircuitBreaker(configuration: configuration(window: window, minimum: 1000), now: 0)
+        for round in 0..<6 {
+            let now = UInt64(round) * 5 * second + 500 * millisecond
+            for _ in 0...round {
+                _ = rolling.call(unavailable, now: now)
+            }
+            #expect(rolling.metrics.bufferedCalls == (round == 0 ? 1 : 2 * round + 1), "round \(round)")
+        }
+
         // The minimum is not capped at the window size for a time window.
         let short = CircuitBreakerSlidingWindow.timeBased(seconds: 2)
         var uncapped = CircuitBreaker(configuration: configuration(window: short, minimum: 20), now: 0)
