@@ -87,7 +87,7 @@ public struct LoadShedder: Sendable {
     public init(configuration: LoadShedderConfiguration = LoadShedderConfiguration()) {
         precondition(configuration.maxInFlight >= 1, "maxInFlight must be at least 1")
         precondition(
-            configuration.maxQueueLength >= 0 && configuration.maxQueueLength <= LoadShedderConfiguration.maxQueueLengthLimit,
+            (0...LoadShedderConfiguration.maxQueueLengthLimit).contains(configuration.maxQueueLength),
             "maxQueueLength must be in 0...maxQueueLengthLimit"
         )
         precondition(configuration.minPushbackMilliseconds <= configuration.maxPushbackMilliseconds, "pushback range")
@@ -195,7 +195,8 @@ public struct LoadShedder: Sendable {
         let drain = perCall.multipliedReportingOverflow(by: UInt64(self.count + 1))
         let nanoseconds = drain.overflow ? UInt64.max : drain.partialValue / UInt64(self.configuration.maxInFlight)
         let milliseconds = nanoseconds / 1_000_000 + (nanoseconds % 1_000_000 == 0 ? 0 : 1)
-        return min(max(milliseconds, self.configuration.minPushbackMilliseconds), self.configuration.maxPushbackMilliseconds)
+        let floor = self.configuration.minPushbackMilliseconds
+        return min(max(milliseconds, floor), self.configuration.maxPushbackMilliseconds)
     }
 
     private mutating func popHead() {

@@ -488,7 +488,8 @@ struct CircuitBreakerTests {
         }
         #expect(shared.metrics.bufferedCalls == 1000)
         #expect(shared.metrics.successfulCallsTotal == 1000)
-        #expect(shared.withBreaker { $0.transitionToForcedOpenState(now: 0) } == .transition(from: .closed, to: .forcedOpen))
+        let forced = shared.withBreaker { $0.transitionToForcedOpenState(now: 0) }
+        #expect(forced == .transition(from: .closed, to: .forcedOpen))
         #expect(!shared.tryAcquirePermission(now: 0).isPermitted)
     }
 }

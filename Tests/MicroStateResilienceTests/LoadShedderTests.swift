@@ -22,7 +22,8 @@ struct LoadShedderTests {
             admissions.append(shedder.arrive(now: 0))
         }
         #expect(admissions.prefix(4).allSatisfy { $0 == .admit })
-        #expect(Array(admissions[4..<12]) == (1...8).map { LoadShedderAdmission.queue(LoadShedderTicket(id: UInt64($0))) })
+        let tickets = (1...8).map { LoadShedderAdmission.queue(LoadShedderTicket(id: UInt64($0))) }
+        #expect(Array(admissions[4..<12]) == tickets)
         // No service time yet: maxQueueTime · (8 queued + 1) / 4 in flight = 225 ms.
         #expect(admissions.suffix(8).allSatisfy { $0 == .reject(pushbackMilliseconds: 225) })
         #expect(shedder.admitted == 4)
