@@ -2,7 +2,8 @@
 //
 // MicroStateDB: layers point one way (see docs/architecture.md). Only three Swift modules touch C:
 // MicroStateHTTP2 (nghttp2), MicroStateWire (protobuf-c and the protoc-c output in Generated/) and
-// MicroStateCompression (zstd, for the event archive; ADR 0004).
+// MicroStateCompression (zstd, for the event archive; ADR 0004). The bench alone links CMallocCounter, a malloc
+// counting shim for its allocation figures.
 import PackageDescription
 
 let nio: [Target.Dependency] = [
@@ -82,6 +83,10 @@ let package = Package(
             swiftSettings: hotPath
         ),
 
+        // Client and server resilience as pure state machines (circuit breaker, retry, throttle, deadlines,
+        // bulkhead, load shedding); stdlib only, driven by the RPC layer with its own clock.
+        .target(name: "MicroStateResilience", swiftSettings: hotPath),
+
         // Thin service adapters: KV and Health.
         .target(
             name: "MicroStateServices",
@@ -112,13 +117,19 @@ let package = Package(
         // In-process figures for `make bench` (store, WAL, recovery, RSS); not a test.
         .executableTarget(
             name: "microstatedb-bench",
-            dependencies: ["MicroStateNode", "MicroStateStore", "MicroStateLog", "MicroStateRPC", "MicroStateWire"] + nio
+            dependencies: [
+                "MicroStateNode", "MicroStateStore", "MicroStateLog", "MicroStateRPC", "MicroStateWire",
+                "MicroStateResilience", "CMallocCounter",
+            ] + nio
         ),
+        // Counts malloc calls for the bench's allocations-per-decision figures (interposes malloc in the bench only).
+        .target(name: "CMallocCounter"),
 
         .testTarget(name: "MicroStateWireTests", dependencies: ["MicroStateWire"]),
         .testTarget(name: "MicroStateCompressionTests", dependencies: ["MicroStateCompression"]),
         .testTarget(name: "MicroStateLogTests", dependencies: ["MicroStateLog", "MicroStateCompression"]),
         .testTarget(name: "MicroStateStoreTests", dependencies: ["MicroStateStore", "MicroStateLog"]),
+        .testTarget(name: "MicroStateResilienceTests", dependencies: ["MicroStateResilience"]),
         .testTarget(name: "MicroStateHTTP2Tests", dependencies: ["MicroStateHTTP2"] + nio),
         .testTarget(
             name: "MicroStateRPCTests",
