@@ -100,7 +100,8 @@ let package = Package(
         .target(
             name: "MicroStateNode",
             dependencies: [
-                "MicroStateServices", "MicroStateRPC", "MicroStateStore", "MicroStateLog", "MicroStateWire", logging, atomics,
+                "MicroStateServices", "MicroStateRPC", "MicroStateStore", "MicroStateLog", "MicroStateWire",
+                "MicroStateResilience", logging, atomics,
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -138,7 +139,10 @@ let package = Package(
         ),
         .testTarget(
             name: "MicroStateNodeTests",
-            dependencies: ["MicroStateNode", "MicroStateServices", "MicroStateRPC", "MicroStateWire", "MicroStateStore"] + nio
+            dependencies: [
+                "MicroStateNode", "MicroStateServices", "MicroStateRPC", "MicroStateWire", "MicroStateStore",
+                "MicroStateResilience",
+            ] + nio
         ),
     ]
 )
