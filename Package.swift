@@ -55,6 +55,8 @@ let package = Package(
             name: "MicroStateProtos",
             dependencies: ["CProtobufC"],
             path: "Generated",
+            // Only its bytes are compiled in, as Generated/descriptor_set.c (scripts/gen-proto.sh).
+            exclude: ["descriptors.binpb"],
             publicHeadersPath: "."
         ),
 

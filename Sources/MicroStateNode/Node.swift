@@ -134,13 +134,18 @@ public final class Node: Sendable {
             ])
         }
 
-        let health = HealthService(services: [KVService.serviceName, EventStreamService.serviceName])
+        let served = [
+            KVService.serviceName, EventStreamService.serviceName, HealthService.serviceName,
+            ReflectionService.serviceName, ReflectionService.v1alphaServiceName,
+        ]
+        let health = HealthService(services: served.filter { $0 != HealthService.serviceName })
         let router = RPCRouter()
         let kv = KVService(store: store, nodeID: config.nodeID, logger: self.logger)
         kv.register(with: router)
         let events = EventStreamService(store: store, nodeID: config.nodeID, logger: self.logger, liveDeliveryInterval: config.liveDeliveryInterval)
         events.register(with: router)
         health.register(with: router)
+        ReflectionService(services: served).register(with: router)
 
         self.declareMetrics(store: store, wal: wal, archive: archive)
         var serverConfig = config.server

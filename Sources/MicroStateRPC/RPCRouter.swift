@@ -15,6 +15,13 @@ public final class RPCRouter: @unchecked Sendable {
     enum Method {
         case unary(@Sendable (ByteBuffer, ServerContext, UnaryResponder) -> Void)
         case serverStreaming(@Sendable (ByteBuffer, ServerContext, ServerStreamWriter) -> Void)
+        case bidirectionalStreaming(@Sendable (ServerContext, ServerStreamWriter) -> RequestStreamHandler)
+
+        /// Whether the method takes a stream of request messages.
+        var isRequestStreaming: Bool {
+            if case .bidirectionalStreaming = self { return true }
+            return false
+        }
     }
 
     private var methods: [String: Method] = [:]
@@ -39,6 +46,18 @@ public final class RPCRouter: @unchecked Sendable {
         self.methods[path] = .serverStreaming(handler)
     }
 
+    /// Registers a bidirectional-streaming method. The handler runs on the connection's event loop as soon as
+    /// the request headers are accepted, before any request message, and must not block; it returns what to do
+    /// with each request message and with the client's half-close (both then run on the loop too), sends through
+    /// the writer, from any thread, whenever it likes, and must `finish` (also possible before the client
+    /// half-closed). Client-streaming methods are this with at most one response message.
+    public func registerBidirectionalStreaming(
+        _ path: String,
+        _ handler: @escaping @Sendable (ServerContext, ServerStreamWriter) -> RequestStreamHandler
+    ) {
+        self.methods[path] = .bidirectionalStreaming(handler)
+    }
+
     /// The registered paths, sorted.
     public var paths: [String] { self.methods.keys.sorted() }
 
@@ -48,6 +67,7 @@ public final class RPCRouter: @unchecked Sendable {
             switch self.methods[path]! {
             case .unary: (path, .unary)
             case .serverStreaming: (path, .serverStream)
+            case .bidirectionalStreaming: (path, .bidiStream)
             }
         }
     }

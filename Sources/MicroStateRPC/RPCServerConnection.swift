@@ -75,10 +75,12 @@ final class RPCServerConnection: HTTP2ServerConnectionDelegate {
         }
         self.counters.callsStarted.wrappingIncrement(ordering: .relaxed)
         self.configuration.onCallStarted?(head.path)
-        return ServerCall(
+        let call = ServerCall(
             stream: stream, connection: self, method: method, path: head.path, metadata: metadata, deadline: deadline,
             started: started
         )
+        call.start()
+        return call
     }
 
     /// Trailers-Only error before any handler (counted as a started and finished call).

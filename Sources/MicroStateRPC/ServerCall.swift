@@ -13,11 +13,13 @@ final class ServerCall: ServerContext, HTTP2ServerStreamDelegate {
     let stream: HTTP2ServerStream
     let connection: RPCServerConnection
     let method: RPCRouter.Method
-    var machine = ServerCallStateMachine()
+    var machine: ServerCallStateMachine
     private var deframer: GRPCMessageDeframer
     private let started: NIODeadline
     private var deadlineTimer: Scheduled<Void>?
     private var writer: ServerStreamWriter?
+    /// A bidirectional-streaming handler's request side; released when the call ends.
+    private var requestHandler: RequestStreamHandler?
 
     init(
         stream: HTTP2ServerStream,
@@ -31,6 +33,7 @@ final class ServerCall: ServerContext, HTTP2ServerStreamDelegate {
         self.stream = stream
         self.connection = connection
         self.method = method
+        self.machine = ServerCallStateMachine(requestStreaming: method.isRequestStreaming)
         self.deframer = GRPCMessageDeframer(maxMessageBytes: connection.configuration.maxReceiveMessageBytes)
         self.started = started
         super.init(
@@ -42,6 +45,12 @@ final class ServerCall: ServerContext, HTTP2ServerStreamDelegate {
                 self.perform(self.machine.deadlineExceeded())
             }
         }
+    }
+
+    /// Starts a bidirectional-streaming handler; nothing for the other kinds, which start at the request's end.
+    /// Called once by the connection right after the request headers were accepted.
+    func start() {
+        self.perform(self.machine.start())
     }
 
     /// The handler's view of this call.
@@ -177,7 +186,24 @@ final class ServerCall: ServerContext, HTTP2ServerStreamDelegate {
                 let writer = ServerStreamWriter(call: self)
                 self.writer = writer
                 handler(message, self.context, writer)
+            case .bidirectionalStreaming:
+                preconditionFailure("a bidirectional-streaming call starts with invokeStreamingHandler")
             }
+        case .invokeStreamingHandler:
+            guard case .bidirectionalStreaming(let handler) = self.method else {
+                preconditionFailure("invokeStreamingHandler for a method with one request message")
+            }
+            let writer = ServerStreamWriter(call: self)
+            self.writer = writer
+            let requestHandler = handler(self.context, writer)
+            // The handler may have finished the call already; then nothing more is delivered.
+            if !self.machine.isClosed {
+                self.requestHandler = requestHandler
+            }
+        case .deliverMessage(let message):
+            self.requestHandler?.onMessage(message)
+        case .deliverEnd:
+            self.requestHandler?.onEnd()
         case .sendMessage:
             preconditionFailure("sendMessage is handled where the message is")
         case .sendStatus(let status, let trailersOnly, let cancel):
@@ -195,6 +221,8 @@ final class ServerCall: ServerContext, HTTP2ServerStreamDelegate {
     private func ended(code: Status.Code, cancel: Bool) {
         self.deadlineTimer?.cancel()
         self.deadlineTimer = nil
+        // Its closures usually capture the writer, which holds this call: break the cycle.
+        self.requestHandler = nil
         if cancel {
             self.context.cancel()
         } else {

@@ -1,7 +1,7 @@
 import Atomics
 import NIOCore
 
-/// Sends the response messages of a server-streaming call. Thread-safe.
+/// Sends the response messages of a server-streaming or bidirectional-streaming call. Thread-safe.
 ///
 /// - Important: the writer does not bound its queue by itself: a producer must pace itself with
 ///   `whenQueued(atMost:)` (HTTP/2 flow control then bounds memory by the client's reading speed), and must
