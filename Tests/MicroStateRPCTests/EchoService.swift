@@ -36,6 +36,11 @@ final class EchoProbe: Sendable {
 /// - `Stream`: request = UInt32 count, UInt32 size; sends count messages of size bytes, paced by
 ///   `whenQueued(atMost: 64 KiB)`, then OK. Records the largest queuedBytes seen.
 /// - `StreamForever`: like Stream but never finishes on its own (until cancelled).
+/// - `Bidi` (bidirectional): echoes each request message as it arrives; at the client's half-close sends one
+///   message holding the count of requests (UInt32), then OK. Counts cancellations.
+/// - `BidiFirst` (bidirectional): echoes the first request message and finishes OK at once, without waiting for
+///   the client's half-close.
+/// - `BidiSilent` (bidirectional): finishes OK at the half-close, sending nothing.
 func makeEchoRouter(probe: EchoProbe) -> RPCRouter {
     let router = RPCRouter()
     router.registerUnary("/test.Echo/Unary") { request, _, responder in
@@ -112,6 +117,35 @@ func makeEchoRouter(probe: EchoProbe) -> RPCRouter {
         if writer.send(contentsOf: (0..<count).map { [UInt8](repeating: UInt8(truncatingIfNeeded: $0), count: size) }) {
             writer.finish(.ok)
         }
+    }
+    router.registerBidirectionalStreaming("/test.Echo/Bidi") { context, writer in
+        probe.handlerCalls.wrappingIncrement(ordering: .relaxed)
+        context.onCancel { probe.cancellations.wrappingIncrement(ordering: .relaxed) }
+        var count: UInt32 = 0  // loop-only: both closures run on the call's event loop
+        return RequestStreamHandler(
+            onMessage: { message in
+                count += 1
+                writer.send(Array(message.readableBytesView))
+            },
+            onEnd: {
+                writer.send([UInt8(truncatingIfNeeded: count >> 24), UInt8(truncatingIfNeeded: count >> 16), UInt8(truncatingIfNeeded: count >> 8), UInt8(truncatingIfNeeded: count)])
+                writer.finish(.ok)
+            }
+        )
+    }
+    router.registerBidirectionalStreaming("/test.Echo/BidiFirst") { _, writer in
+        probe.handlerCalls.wrappingIncrement(ordering: .relaxed)
+        return RequestStreamHandler(
+            onMessage: { message in
+                writer.send(Array(message.readableBytesView))
+                writer.finish(.ok)
+            },
+            onEnd: { writer.finish(Status(code: .internalError, message: "half-close after finish")) }
+        )
+    }
+    router.registerBidirectionalStreaming("/test.Echo/BidiSilent") { _, writer in
+        probe.handlerCalls.wrappingIncrement(ordering: .relaxed)
+        return RequestStreamHandler(onMessage: { _ in }, onEnd: { writer.finish(.ok) })
     }
     router.registerServerStreaming("/test.Echo/Stream") { request, context, writer in stream(request, context, writer, false) }
     router.registerServerStreaming("/test.Echo/StreamForever") { request, context, writer in stream(request, context, writer, true) }
