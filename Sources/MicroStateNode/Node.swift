@@ -4,6 +4,7 @@ import MicroStateLog
 import MicroStateRPC
 import MicroStateServices
 import MicroStateStore
+import MicroStateWire
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -146,6 +147,14 @@ public final class Node: Sendable {
         events.register(with: router)
         health.register(with: router)
         ReflectionService(services: served).register(with: router)
+        // Every served method must be describable by reflection: a proto/ change without `make proto` fails here.
+        for path in router.paths {
+            let symbol = path.split(separator: "/").joined(separator: ".")
+            precondition(
+                DescriptorIndex.embedded.file(containingSymbol: symbol) != nil,
+                "\(path) is served but not in Generated/descriptor_set.c: run `make proto`"
+            )
+        }
 
         self.declareMetrics(store: store, wal: wal, archive: archive)
         var serverConfig = config.server
