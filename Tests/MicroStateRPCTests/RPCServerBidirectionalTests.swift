@@ -134,4 +134,12 @@ struct RPCServerBidirectionalTests {
             #expect(client.responses[stream]!.messages == [[1], [2], be32(2)])
         }
     }
+
+    @Test("The router reports each method's kind, bidirectional ones as bidi_stream (the grpc_type metrics label)")
+    func methodKinds() {
+        let kinds = Dictionary(uniqueKeysWithValues: makeEchoRouter(probe: EchoProbe()).methodKinds.map { ($0.path, $0.kind) })
+        #expect(kinds["/test.Echo/Bidi"] == .bidiStream)
+        #expect(kinds["/test.Echo/Stream"] == .serverStream)
+        #expect(kinds["/test.Echo/Unary"] == .unary)
+    }
 }
