@@ -8,7 +8,9 @@ proxy that cuts Watch streams, an Envoy cluster speaking HTTP/1.1 to an h2c serv
 import os
 import re
 import shlex
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -133,7 +135,8 @@ def _seconds(value):
 
 
 def _help_default(help_text, flag, fallback):
-    m = re.search(re.escape(flag) + r" <[^>]+>\s+.*?\(default: (\d+)\)", help_text, re.S)
+    # Within this option's own entry: stop at the next option line.
+    m = re.search(re.escape(flag) + r" <[^>]+>(?:(?!\n\s+--).)*?\(default: (\d+)\)", help_text, re.S)
     return int(m.group(1)) if m else fallback
 
 
@@ -511,3 +514,45 @@ def test_compose_runs_three_nodes_with_own_volumes_and_distinct_host_ports():
     assert len(set(volumes)) == 3, f"nodes share a volume: {volumes}"
     assert len(set(node_ids)) == 3 and None not in node_ids, f"node ids: {node_ids}"
     assert set(volumes) <= set(_compose().get("volumes", {}))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The binary under the pod's restrictions
+
+
+def test_node_serves_grpc_without_privileges_as_the_hardened_pod_runs_it():
+    # The pod runs as uid 10001 with every capability dropped. A socket option the kernel reserves for
+    # CAP_NET_ADMIN (e.g. SO_DEBUG, which is what TCP_NODELAY's number means at the SOL_SOCKET level) fails there,
+    # and the node then closes every accepted connection: probes fail, the pod is never Ready. As root the same
+    # call succeeds silently, so run the node without privileges: through setpriv when the suite runs as root.
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    # Not pytest's tmp_path: its parents are private to the user running the suite.
+    data = Path(tempfile.mkdtemp(prefix="microstatedb-unprivileged-"))
+    prefix = []
+    if os.geteuid() == 0:
+        os.chown(data, 10001, 10001)
+        prefix = ["setpriv", "--reuid", "10001", "--regid", "10001", "--clear-groups",
+                  "--inh-caps=-all", "--bounding-set=-all"]
+    args = prefix + [BIN, "serve", "--listen", "127.0.0.1:0", "--admin", "off", "--data-dir", str(data),
+                     "--segment-bytes", str(8 * 1024 * 1024)]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        port = None
+        for line in proc.stdout:
+            m = re.search(r"serving grpc on [\d.]+:(\d+)", line)
+            if m:
+                port = int(m.group(1))
+                break
+        assert port, f"node did not start: {proc.stderr.read()[-2000:] if proc.poll() is not None else ''}"
+        with grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.enable_http_proxy", 0)]) as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            for service in sorted(HEALTH_NAMES):
+                reply = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=10)
+                assert reply.status == health_pb2.HealthCheckResponse.SERVING, service
+    finally:
+        proc.terminate()
+        code = proc.wait(timeout=60)
+        shutil.rmtree(data, ignore_errors=True)
+    assert code == 0, "SIGTERM should end the node with exit code 0"
