@@ -532,14 +532,20 @@ def test_node_serves_grpc_without_privileges_as_the_hardened_pod_runs_it():
     import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-    # Not pytest's tmp_path: its parents are private to the user running the suite.
-    data = Path(tempfile.mkdtemp(prefix="microstatedb-unprivileged-"))
+    # Not pytest's tmp_path, nor the binary where it was built: their parents may be private to the user running
+    # the suite. A fresh directory under /tmp holds a copy of the binary and the data directory.
+    base = Path(tempfile.mkdtemp(prefix="microstatedb-unprivileged-"))
+    binary, data = base / "microstatedb", base / "data"
+    shutil.copy(BIN, binary)
+    data.mkdir()
     prefix = []
     if os.geteuid() == 0:
-        os.chown(data, 10001, 10001)
+        for path in (base, data):
+            os.chown(path, 10001, 10001)
+        base.chmod(0o755)
         prefix = ["setpriv", "--reuid", "10001", "--regid", "10001", "--clear-groups",
                   "--inh-caps=-all", "--bounding-set=-all"]
-    args = prefix + [BIN, "serve", "--listen", "127.0.0.1:0", "--admin", "off", "--data-dir", str(data),
+    args = prefix + [str(binary), "serve", "--listen", "127.0.0.1:0", "--admin", "off", "--data-dir", str(data),
                      "--segment-bytes", str(8 * 1024 * 1024)]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -558,5 +564,5 @@ def test_node_serves_grpc_without_privileges_as_the_hardened_pod_runs_it():
     finally:
         proc.terminate()
         code = proc.wait(timeout=60)
-        shutil.rmtree(data, ignore_errors=True)
+        shutil.rmtree(base, ignore_errors=True)
     assert code == 0, "SIGTERM should end the node with exit code 0"
