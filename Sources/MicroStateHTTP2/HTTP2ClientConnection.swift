@@ -116,7 +116,7 @@ public final class HTTP2ClientConnection: Sendable {
         let created = NIOLoopBoundBox.makeEmptyBox(valueType: HTTP2ClientConnectionHandler.self, eventLoop: eventLoop)
         return ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let handler = HTTP2ClientConnectionHandler(configuration: configuration, accepting: accepting)

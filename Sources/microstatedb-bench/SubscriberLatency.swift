@@ -156,7 +156,7 @@ func subscriberFigure(arguments: [String]) async throws {
         for _ in 0..<subscribers {
             let handler = RawSubscriberHandler(opening: opening, expected: expected) { recorder.subscribed() }
             let channel = try await ClientBootstrap(group: group)
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) } }
                 .connect(host: host, port: port).get()
             raw.append((channel, handler))
@@ -169,7 +169,7 @@ func subscriberFigure(arguments: [String]) async throws {
     var appenderChannel: Channel?
     if appender == nil {
         appenderChannel = try await ClientBootstrap(group: group)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(rawAppender) } }
             .connect(host: host, port: port).get()
     }
