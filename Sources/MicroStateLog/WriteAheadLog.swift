@@ -45,6 +45,8 @@ public final class WriteAheadLog: @unchecked Sendable {
     /// may take a batch or roll until it is cleared.
     private var writing = false
     private var progressWaiters = 0
+    /// With `callerFlushes`: when the writer thread may next sweep up unflushed records (uptime nanoseconds).
+    private var nextSweep: UInt64 = 0
     private var fatalHandler: (@Sendable (LogError) -> Void)?
     private var counters = LogMetrics()
     private var segments: [SegmentInfo]
@@ -114,7 +116,10 @@ public final class WriteAheadLog: @unchecked Sendable {
     }
 
     private func startWriter() {
-        self.mutex.withLock { self.writerRunning = true }
+        self.mutex.withLock {
+            self.writerRunning = true
+            self.nextSweep = DispatchTime.now().uptimeNanoseconds &+ UInt64(self.configuration.callerFlushIntervalNanoseconds)
+        }
         let thread = Thread { [self] in
             self.writerLoop()
         }
@@ -322,15 +327,22 @@ public final class WriteAheadLog: @unchecked Sendable {
         while true {
             self.mutex.lock()
             var action = self.lifecycle.writerPoll(pendingIsEmpty: self.pendingEntries.isEmpty)
-            while (action == .wait && self.rollsServed == self.rollsRequested) || self.writing {
+            var untilSweep = self.untilSweep(action)
+            while (action == .wait && self.rollsServed == self.rollsRequested) || self.writing || untilSweep > 0 {
                 self.writerIdle = true
                 if self.callerFlushes {
-                    // Callers write their own bursts; this thread only sweeps up what waited a whole interval.
-                    self.writerWake.wait(self.mutex, timeoutNanoseconds: self.configuration.callerFlushIntervalNanoseconds)
+                    // Callers write their own bursts; this thread only sweeps up, once per interval, what nobody
+                    // flushed.
+                    let timeout = untilSweep > 0 ? untilSweep : self.configuration.callerFlushIntervalNanoseconds
+                    self.writerWake.wait(self.mutex, timeoutNanoseconds: timeout)
                 } else {
                     self.writerWake.wait(self.mutex)
                 }
                 action = self.lifecycle.writerPoll(pendingIsEmpty: self.pendingEntries.isEmpty)
+                untilSweep = self.untilSweep(action)
+            }
+            if self.callerFlushes && action == .takeBatch {
+                self.nextSweep = DispatchTime.now().uptimeNanoseconds &+ UInt64(self.configuration.callerFlushIntervalNanoseconds)
             }
             self.writerIdle = false
             if action == .exit {
@@ -377,6 +389,20 @@ public final class WriteAheadLog: @unchecked Sendable {
                 self.writerWake.signal()  // closing or failed: let the writer thread see it now
             }
         }
+    }
+
+    /// With `callerFlushes`: nanoseconds until the writer thread's next sweep may write `action`'s queued records, or
+    /// 0 when it may write now — always while closing, for a roll, or when an appender waits for queue space. Without
+    /// this, records appended just before the thread's first wait (or after a spurious wake-up) were written by it
+    /// at once instead of by the caller's flush. `mutex` held.
+    private func untilSweep(_ action: LogLifecycle.WriterAction) -> Int {
+        guard self.callerFlushes, action == .takeBatch, !self.writing, self.rollsServed == self.rollsRequested,
+            self.progressWaiters == 0, case .running = self.lifecycle.state
+        else {
+            return 0
+        }
+        let now = DispatchTime.now().uptimeNanoseconds
+        return self.nextSweep > now ? Int(self.nextSweep - now) : 0
     }
 
     private var callerFlushes: Bool {
