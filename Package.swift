@@ -81,6 +81,16 @@ let package = Package(
             swiftSettings: hotPath
         ),
 
+        // Tracing: W3C/B3 propagation, sampling, span per RPC (a ServerInterceptor), batched OTLP/gRPC export.
+        .target(
+            name: "MicroStateTracing",
+            dependencies: [
+                "MicroStateRPC", "MicroStateWire", logging, atomics,
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+
         // Thin service adapters: KV and Health.
         .target(
             name: "MicroStateServices",
@@ -94,7 +104,8 @@ let package = Package(
         .target(
             name: "MicroStateNode",
             dependencies: [
-                "MicroStateServices", "MicroStateRPC", "MicroStateStore", "MicroStateLog", "MicroStateWire", logging, atomics,
+                "MicroStateServices", "MicroStateRPC", "MicroStateStore", "MicroStateLog", "MicroStateWire", "MicroStateTracing",
+                logging, atomics,
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ] + nio,
@@ -103,7 +114,7 @@ let package = Package(
         .executableTarget(
             name: "microstatedb",
             dependencies: [
-                "MicroStateNode", "MicroStateRPC", "MicroStateWire", logging,
+                "MicroStateNode", "MicroStateRPC", "MicroStateWire", "MicroStateTracing", logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ] + nio
         ),
@@ -114,6 +125,11 @@ let package = Package(
         ),
 
         .testTarget(name: "MicroStateWireTests", dependencies: ["MicroStateWire"]),
+        .testTarget(
+            name: "MicroStateTracingTests",
+            dependencies: ["MicroStateTracing", "MicroStateRPC", "MicroStateWire", "MicroStateProtos", "CProtobufC"] + nio
+                + [.product(name: "NIOEmbedded", package: "swift-nio")]
+        ),
         .testTarget(name: "MicroStateCompressionTests", dependencies: ["MicroStateCompression"]),
         .testTarget(name: "MicroStateLogTests", dependencies: ["MicroStateLog", "MicroStateCompression"]),
         .testTarget(name: "MicroStateStoreTests", dependencies: ["MicroStateStore", "MicroStateLog"]),

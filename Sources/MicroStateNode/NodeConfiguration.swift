@@ -2,6 +2,7 @@ import MicroStateLog
 import MicroStateRPC
 import MicroStateServices
 import MicroStateStore
+import MicroStateTracing
 import NIOCore
 
 /// Everything `microstatedb serve` can be told, with the defaults DESIGN.md names.
@@ -45,6 +46,9 @@ public struct NodeConfiguration: Sendable {
     /// Live subscribers served by one event loop are written at most once per this interval: commits closer
     /// together than it reach a subscriber in one write (0 = a write per commit). See `EventStreamService`.
     public var liveDeliveryInterval: TimeAmount = EventStreamService.defaultLiveDeliveryInterval
+
+    /// Span per RPC exported over OTLP/gRPC; off (and free) unless `tracing.endpoint` is set. docs/tracing.md.
+    public var tracing = TracingConfiguration()
 
     public init() {}
 }

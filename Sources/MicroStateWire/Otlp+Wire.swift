@@ -28,11 +28,28 @@ extension OTLP.KeyValue: ProtobufCMapped {
                 value = .double(any.pointee.double_value)
             case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BYTES_VALUE:
                 value = .bytes([UInt8](copying: any.pointee.bytes_value))
+            case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_ARRAY_VALUE:
+                value = Self.stringArray(any.pointee.array_value)
             default:
                 value = .unsupported(Int32(truncatingIfNeeded: any.pointee.value_case.rawValue))
             }
         }
         self.init(String(copying: c.key), value)
+    }
+
+    /// An array of strings, or `.unsupported` when any element is something else.
+    private static func stringArray(_ array: UnsafeMutablePointer<Opentelemetry__Proto__Common__V1__ArrayValue>?) -> OTLP.AnyValue {
+        guard let array else { return .stringArray([]) }
+        var strings: [String] = []
+        for index in 0..<array.pointee.n_values {
+            guard let element = array.pointee.values[index],
+                  element.pointee.value_case == OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE
+            else {
+                return .unsupported(Int32(OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_ARRAY_VALUE.rawValue))
+            }
+            strings.append(String(copying: element.pointee.string_value))
+        }
+        return .stringArray(strings)
     }
 
     func lower(into c: inout Opentelemetry__Proto__Common__V1__KeyValue, arena: inout WireArena) {
@@ -41,6 +58,24 @@ extension OTLP.KeyValue: ProtobufCMapped {
         let any = arena.allocate(Opentelemetry__Proto__Common__V1__AnyValue.self, count: 1)
         opentelemetry__proto__common__v1__any_value__init(any)
         switch value {
+        case .stringArray(let strings):
+            let array = arena.allocate(Opentelemetry__Proto__Common__V1__ArrayValue.self, count: 1)
+            opentelemetry__proto__common__v1__array_value__init(array)
+            if !strings.isEmpty {
+                let pointers = arena.allocate(UnsafeMutablePointer<Opentelemetry__Proto__Common__V1__AnyValue>?.self, count: strings.count)
+                let elements = arena.allocate(Opentelemetry__Proto__Common__V1__AnyValue.self, count: strings.count)
+                for (index, string) in strings.enumerated() {
+                    let element = elements + index
+                    opentelemetry__proto__common__v1__any_value__init(element)
+                    element.pointee.value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE
+                    element.pointee.string_value = arena.cString(string)
+                    (pointers + index).initialize(to: element)
+                }
+                array.pointee.n_values = strings.count
+                array.pointee.values = pointers
+            }
+            any.pointee.value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_ARRAY_VALUE
+            any.pointee.array_value = array
         case .string(let string):
             any.pointee.value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE
             any.pointee.string_value = arena.cString(string)

@@ -10,7 +10,9 @@ public enum OTLP {
         case int(Int64)
         case double(Double)
         case bytes([UInt8])
-        /// `array_value`, `kvlist_value` or a kind this build does not know: not produced, skipped when read.
+        /// `array_value` whose elements are all strings (semconv `string[]` attributes).
+        case stringArray([String])
+        /// `array_value` of other kinds, `kvlist_value` or a kind this build does not know: not produced, skipped when read.
         case unsupported(Int32)
     }
 
