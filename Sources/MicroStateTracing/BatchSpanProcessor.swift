@@ -54,6 +54,12 @@ public final class BatchSpanProcessor: SpanProcessor, Sendable {
         public var dropped: Int
         /// Exports that failed or timed out.
         public var exportFailures: Int
+
+        public init(exported: Int, dropped: Int, exportFailures: Int) {
+            self.exported = exported
+            self.dropped = dropped
+            self.exportFailures = exportFailures
+        }
     }
 
     public let configuration: Configuration
