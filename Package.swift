@@ -141,7 +141,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MicroStateNodeTests",
-            dependencies: ["MicroStateNode", "MicroStateServices", "MicroStateRPC", "MicroStateWire", "MicroStateStore"] + nio
+            dependencies: ["MicroStateNode", "MicroStateServices", "MicroStateRPC", "MicroStateWire", "MicroStateStore", "MicroStateTracing"] + nio
         ),
     ]
 )
