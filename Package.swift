@@ -2,7 +2,8 @@
 //
 // MicroStateDB: layers point one way (see docs/architecture.md). Only three Swift modules touch C:
 // MicroStateHTTP2 (nghttp2), MicroStateWire (protobuf-c and the protoc-c output in Generated/) and
-// MicroStateCompression (zstd, for the event archive; ADR 0004).
+// MicroStateCompression (zstd, for the event archive; ADR 0004). The bench alone links CMallocCounter, a malloc
+// counting shim for its allocation figures.
 import PackageDescription
 
 let nio: [Target.Dependency] = [
@@ -30,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // C at the edge.
@@ -91,6 +93,10 @@ let package = Package(
             ]
         ),
 
+        // Client and server resilience as pure state machines (circuit breaker, retry, throttle, deadlines,
+        // bulkhead, load shedding); stdlib only, driven by the RPC layer with its own clock.
+        .target(name: "MicroStateResilience", swiftSettings: hotPath),
+
         // Thin service adapters: KV and Health.
         .target(
             name: "MicroStateServices",
@@ -104,9 +110,10 @@ let package = Package(
         .target(
             name: "MicroStateNode",
             dependencies: [
-                "MicroStateServices", "MicroStateRPC", "MicroStateStore", "MicroStateLog", "MicroStateWire", "MicroStateTracing",
-                logging, atomics,
+                "MicroStateServices", "MicroStateRPC", "MicroStateStore", "MicroStateLog", "MicroStateWire",
+                "MicroStateResilience", "MicroStateTracing", logging, atomics,
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ] + nio,
             swiftSettings: hotPath
@@ -121,8 +128,13 @@ let package = Package(
         // In-process figures for `make bench` (store, WAL, recovery, RSS); not a test.
         .executableTarget(
             name: "microstatedb-bench",
-            dependencies: ["MicroStateNode", "MicroStateStore", "MicroStateLog", "MicroStateRPC", "MicroStateWire"] + nio
+            dependencies: [
+                "MicroStateNode", "MicroStateStore", "MicroStateLog", "MicroStateRPC", "MicroStateWire",
+                "MicroStateResilience", "CMallocCounter",
+            ] + nio
         ),
+        // Counts malloc calls for the bench's allocations-per-decision figures (interposes malloc in the bench only).
+        .target(name: "CMallocCounter"),
 
         .testTarget(name: "MicroStateWireTests", dependencies: ["MicroStateWire"]),
         .testTarget(
@@ -133,6 +145,7 @@ let package = Package(
         .testTarget(name: "MicroStateCompressionTests", dependencies: ["MicroStateCompression"]),
         .testTarget(name: "MicroStateLogTests", dependencies: ["MicroStateLog", "MicroStateCompression"]),
         .testTarget(name: "MicroStateStoreTests", dependencies: ["MicroStateStore", "MicroStateLog"]),
+        .testTarget(name: "MicroStateResilienceTests", dependencies: ["MicroStateResilience"]),
         .testTarget(name: "MicroStateHTTP2Tests", dependencies: ["MicroStateHTTP2"] + nio),
         .testTarget(
             name: "MicroStateRPCTests",
@@ -141,7 +154,10 @@ let package = Package(
         ),
         .testTarget(
             name: "MicroStateNodeTests",
-            dependencies: ["MicroStateNode", "MicroStateServices", "MicroStateRPC", "MicroStateWire", "MicroStateStore", "MicroStateTracing"] + nio
+            dependencies: [
+                "MicroStateNode", "MicroStateServices", "MicroStateRPC", "MicroStateWire", "MicroStateStore",
+                "MicroStateResilience", "MicroStateTracing",
+            ] + nio
         ),
     ]
 )

@@ -65,5 +65,27 @@ public struct HTTP2ServerConfiguration: Sendable {
     /// together) is answered in the same write to the socket. Keep it short: it runs on the event loop.
     public var afterReadBurst: (@Sendable () -> Void)?
 
+    /// gRFC A9 MAX_CONNECTION_AGE: a connection this old (±10 % jitter, drawn per connection) gets the graceful
+    /// double GOAWAY, so its client reconnects and load spreads over replicas added behind an L4 balancer (a
+    /// Kubernetes Service balances connections, not calls). nil (default) = never, as in gRPC.
+    public var maxConnectionAge: TimeAmount?
+    /// gRFC A9 MAX_CONNECTION_AGE_GRACE: how long calls still open when the age is reached may go on before they are
+    /// reset. Default 30 s (gRPC's is infinite, which lets one long-lived Subscribe or Watch pin a connection
+    /// forever; clients resume those from their last event).
+    public var maxConnectionAgeGrace: TimeAmount = .seconds(30)
+    /// Uniform random numbers in [0, 1) for the age jitter; injected so tests are deterministic.
+    public var random: @Sendable () -> Double = { Double.random(in: 0..<1) }
+
+    /// gRFC A8 PERMIT_KEEPALIVE_TIME: a client PING sooner than this after the previous one (while calls are open)
+    /// is a strike. Default 5 minutes (gRPC's). Sending HEADERS or DATA clears the count, so pings that keep
+    /// a busy connection alive never strike.
+    public var minPingInterval: TimeAmount = .minutes(5)
+    /// gRFC A8 PERMIT_KEEPALIVE_WITHOUT_CALLS. Default false: with no call open, a PING sooner than 2 hours
+    /// after the previous one is a strike.
+    public var permitPingsWithoutCalls = false
+    /// gRFC A8 MAX_PING_STRIKES: one strike more than this gets GOAWAY(ENHANCE_YOUR_CALM, "too_many_pings") and
+    /// the connection is closed. Default 2 (gRPC's); grpc clients then double their keepalive interval.
+    public var maxPingStrikes = 2
+
     public init() {}
 }

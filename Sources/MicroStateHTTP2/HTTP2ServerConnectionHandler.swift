@@ -92,6 +92,15 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
     /// Largest output buffer kept between flushes (bounds idle memory per connection).
     private static let recycledOutputCapacity = 16 << 10
     private var graceTimer: Scheduled<Void>?
+    private var ageTimer: Scheduled<Void>?
+    /// When the client's last PING arrived since we last sent HEADERS or DATA (nil: none), and the strikes it
+    /// earned (gRFC A8 ping enforcement).
+    private var lastPingReceived: NIODeadline?
+    private var pingStrikes = 0
+    /// Set while nghttp2 is inside `mem_recv`: the connection is closed after it returns.
+    private var tooManyPings = false
+    private static let tooManyPingsDebugData = Array("too_many_pings".utf8)
+    private static let pingIntervalWithoutCalls = TimeAmount.hours(2)
     private static let shutdownPingPayload: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (
         1, 6, 1, 8, 0, 3, 3, 9
     )
@@ -160,6 +169,11 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
                 session, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count
             )
         }
+        if self.tooManyPings {
+            self.inRead = false
+            self.goAwayTooManyPings()
+            return
+        }
         if result < 0 {
             // Fatal for the session (bad preface, flood detected, ...). nghttp2 may have queued a GOAWAY:
             // send what it has, then close.
@@ -224,7 +238,48 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
         }
         self.idleSince = .now()
         self.armIdleTimer(at: .now() + config.idleTimeout)
+        if let age = config.maxConnectionAge {
+            // ±10 % so that connections opened together (a client fleet restarting) do not all end together.
+            let jittered = Double(age.nanoseconds) * (0.9 + 0.2 * config.random())
+            self.ageTimer = loop.scheduleTask(in: .nanoseconds(Int64(jittered))) {
+                self.logger.debug("HTTP/2 connection reached its maximum age, draining")
+                self.initiateGracefulShutdown(gracePeriod: config.maxConnectionAgeGrace)
+            }
+        }
         self.flushOutbound()
+    }
+
+    /// A client PING (not an ACK) arrived: gRFC A8 enforcement. In `mem_recv`; nghttp2 answers it.
+    private func pingReceived() {
+        let now = NIODeadline.now()
+        let interval = self.streamCount == 0 && !self.configuration.permitPingsWithoutCalls
+            ? Self.pingIntervalWithoutCalls : self.configuration.minPingInterval
+        if let last = self.lastPingReceived, last + interval > now {
+            self.pingStrikes += 1
+            if self.pingStrikes > self.configuration.maxPingStrikes {
+                self.tooManyPings = true
+            }
+        }
+        self.lastPingReceived = now
+    }
+
+    /// GOAWAY(ENHANCE_YOUR_CALM, "too_many_pings"), then close (gRFC A8). Calls still open are cut off: the client
+    /// broke the policy it was told about.
+    private func goAwayTooManyPings() {
+        guard self.state != .closed, let session = self.session else { return }
+        self.logger.notice(
+            "client PINGs too often (more than \(self.configuration.maxPingStrikes) strikes): GOAWAY too_many_pings",
+            metadata: ["remote": "\(self.context?.remoteAddress.map { "\($0)" } ?? "?")"]
+        )
+        Self.tooManyPingsDebugData.withUnsafeBufferPointer { debug in
+            _ = nghttp2_submit_goaway(
+                session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nghttp2_session_get_last_proc_stream_id(session),
+                HTTP2ErrorCode.enhanceYourCalm, debug.baseAddress, debug.count
+            )
+        }
+        self.state = .drainingGoAwaySent
+        self.flushOutbound()
+        self.close()
     }
 
     private func armIdleTimer(at deadline: NIODeadline) {
@@ -322,6 +377,7 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
         self.handshakeTimer?.cancel()
         self.idleTimer?.cancel()
         self.graceTimer?.cancel()
+        self.ageTimer?.cancel()
         var next = self.firstStream
         self.firstStream = nil
         self.streamCount = 0
@@ -577,7 +633,9 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
                 self.handshakeTimer = nil
             }
         case Int(NGHTTP2_PING.rawValue):
-            if header.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) != 0, self.state == .drainingNoticeSent {
+            if header.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) == 0 {
+                self.pingReceived()
+            } else if self.state == .drainingNoticeSent {
                 self.sendFinalGoAway()
             }
         default:
@@ -590,6 +648,11 @@ public final class HTTP2ServerConnectionHandler: ChannelInboundHandler, @uncheck
     /// server close"). nghttp2 does not do this by itself.
     fileprivate func frameSent(_ frame: UnsafePointer<nghttp2_frame>) {
         let header = frame.pointee.hd
+        if Int(header.type) == Int(NGHTTP2_HEADERS.rawValue) || Int(header.type) == Int(NGHTTP2_DATA.rawValue) {
+            // gRFC A8: sending HEADERS or DATA resets the ping enforcement.
+            self.lastPingReceived = nil
+            self.pingStrikes = 0
+        }
         guard header.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0,
             Int(header.type) == Int(NGHTTP2_HEADERS.rawValue) || Int(header.type) == Int(NGHTTP2_DATA.rawValue),
             let session = self.session, let stream = self.stream(header.stream_id), !stream.requestEnded

@@ -6,7 +6,7 @@ import NIOHTTP1
 import NIOPosix
 
 /// The HTTP/1.1 admin port: `/healthz` (the process is up), `/readyz` (it serves traffic: recovery done,
-/// not shutting down), `/metrics` (Prometheus text format 0.0.4) and `POST /admin/compact` (scavenge now: erase the
+/// not shutting down), `/metrics` (Prometheus text format 0.0.4), `/status` (JSON: see `StatusPage`) and `POST /admin/compact` (scavenge now: erase the
 /// events hidden by retention and deletes from disk, answering once done).
 ///
 /// Deliberately plain: GET (and that one POST) only, small bounded requests without a body, one response per
@@ -19,6 +19,8 @@ final class AdminServer: Sendable {
     struct Routes: Sendable {
         var isReady: @Sendable () -> Bool
         var metrics: @Sendable () -> String
+        /// The `/status` JSON document.
+        var status: @Sendable () -> String = { "{}\n" }
         /// Runs a scavenge and describes it; blocking, so it runs off the event loop.
         var compact: @Sendable () throws -> String = { "nothing to compact\n" }
     }
@@ -168,8 +170,10 @@ private final class AdminHandler: ChannelInboundHandler {
             return self.routes.isReady() ? (.ok, text, "ready\n") : (.serviceUnavailable, text, "not ready\n")
         case "/metrics":
             return (.ok, "text/plain; version=0.0.4; charset=utf-8", self.routes.metrics())
+        case "/status":
+            return (.ok, "application/json", self.routes.status())
         default:
-            return (.notFound, text, "not found; try /healthz, /readyz, /metrics or POST /admin/compact\n")
+            return (.notFound, text, "not found; try /healthz, /readyz, /metrics, /status or POST /admin/compact\n")
         }
     }
 }

@@ -24,6 +24,8 @@ public final class Node: Sendable {
     private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
     public let metrics = MetricsRegistry()
+    /// The admin port's `/status` document; components add their sections.
+    public let status = StatusPage()
     private let state = NIOLockedValueBox(State())
     /// Called once if the log fails (write or fsync error). The node can no longer make writes durable;
     /// the executable logs and exits non-zero rather than serve with silently lost durability.
@@ -155,16 +157,24 @@ public final class Node: Sendable {
                 wal.flushPending()
             }
         }
-        let callMetrics = GRPCCallMetrics(methods: router.paths)
-        let previousHook = serverConfig.onCallFinished
-        serverConfig.onCallFinished = { path, code, duration in
-            callMetrics.record(path: path, code: code, duration: duration.nanoseconds)
-            previousHook?(path, code, duration)
+        if config.callMetrics {
+            let callMetrics = GRPCCallMetrics(side: .server, methods: router.methodKinds)
+            let previousStartHook = serverConfig.onCallStarted
+            serverConfig.onCallStarted = { path in
+                callMetrics.recordStarted(path: path)
+                previousStartHook?(path)
+            }
+            let previousHook = serverConfig.onCallFinished
+            serverConfig.onCallFinished = { path, code, duration in
+                callMetrics.record(path: path, code: code, duration: duration.nanoseconds)
+                previousHook?(path, code, duration)
+            }
+            self.metrics.addRenderer { callMetrics.render() }
         }
-        self.metrics.addRenderer { callMetrics.render() }
         let (spanProcessor, spanExporter) = self.startTracing(&serverConfig)
         let server = RPCServer(configuration: serverConfig, router: router, group: self.group, logger: self.logger)
         let grpcAddress = try await server.start()
+        self.addStatusSections(server: server, store: store, grpcAddress: grpcAddress, startedAt: Date())
 
         var adminAddress: SocketAddress?
         var admin: AdminServer?
@@ -172,6 +182,7 @@ public final class Node: Sendable {
             let routes = AdminServer.Routes(
                 isReady: { [state = self.state] in state.withLockedValue { $0.ready } },
                 metrics: { [metrics] in metrics.render() },
+                status: { [status] in status.render() },
                 compact: { Self.describe(try store.scavenge()) }
             )
             let server = AdminServer(routes: routes, group: self.group, logger: self.logger)
@@ -210,6 +221,31 @@ public final class Node: Sendable {
         return Addresses(grpc: grpcAddress, admin: adminAddress)
     }
 
+    private func addStatusSections(server: RPCServer, store: KVStore, grpcAddress: SocketAddress, startedAt: Date) {
+        let config = self.configuration
+        self.status.addSection("node") { [state = self.state] in
+            [
+                "node_id": config.nodeID,
+                "ready": state.withLockedValue { $0.ready },
+                "durability": "\(config.durability)",
+                "data_dir": config.dataDirectory,
+                "uptime_seconds": Date().timeIntervalSince(startedAt),
+                "revision": store.durableRevision,
+            ]
+        }
+        self.status.addSection("grpc") {
+            let metrics = server.metrics
+            return [
+                "address": "\(grpcAddress)",
+                "connections_open": metrics.connectionsOpen,
+                "connections_rejected": metrics.connectionsRejected,
+                "calls_active": metrics.streamsActive,
+                "calls_started": metrics.callsStarted,
+                "calls_failed": metrics.callsFailed,
+            ]
+        }
+    }
+
     /// Graceful stop: not ready, health NOT_SERVING, watches ended, GOAWAY and in-flight calls finish (up to
     /// the grace period), then the log is closed after its queued appends and the loops stop.
     public func shutdown() async {
@@ -218,6 +254,14 @@ public final class Node: Sendable {
             return state
         }
         state.health?.setAll(.notServing)
+        if self.configuration.drainDelay > .zero {
+            // Keep serving while endpoints are removed: a GOAWAY now would fail the calls that balancers still
+            // route here (gRFC A9's recommended pod shutdown: NOT_SERVING, wait, double GOAWAY, drain).
+            self.logger.info("draining: health NOT_SERVING, still serving for the drain delay", metadata: [
+                "drain_delay_seconds": "\(Double(self.configuration.drainDelay.nanoseconds) / 1e9)",
+            ])
+            try? await Task.sleep(nanoseconds: UInt64(self.configuration.drainDelay.nanoseconds))
+        }
         state.sweeper?.cancel()
         state.scavenger?.cancel()
         // Streaming calls never end by themselves: end them now so the grace period is spent only on

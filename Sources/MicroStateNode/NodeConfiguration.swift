@@ -45,6 +45,11 @@ public struct NodeConfiguration: Sendable {
     public var scavengeDelay: TimeAmount = .seconds(1)
     /// Live subscribers served by one event loop are written at most once per this interval: commits closer
     /// together than it reach a subscriber in one write (0 = a write per commit). See `EventStreamService`.
+    /// Per-call gRPC metrics (`grpc_server_*`): two clock reads and a few atomic increments per call. Default true.
+    public var callMetrics = true
+    /// On shutdown, how long the node keeps serving after turning health NOT_SERVING and `/readyz` 503, before it
+    /// sends GOAWAY: time for load balancers and Kubernetes endpoints to stop sending new calls. Default 0.
+    public var drainDelay: TimeAmount = .zero
     public var liveDeliveryInterval: TimeAmount = EventStreamService.defaultLiveDeliveryInterval
 
     /// Span per RPC exported over OTLP/gRPC; off (and free) unless `tracing.endpoint` is set. docs/tracing.md.

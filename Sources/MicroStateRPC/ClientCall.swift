@@ -25,6 +25,8 @@ final class ClientCall: @unchecked Sendable {
     private var deadlineTask: Scheduled<Void>?
     private var outcome: Result<Void, RPCError>?
     private var outcomeDelivered = false
+    /// Told the call's status code once, when it ends (the client metrics hook).
+    var onComplete: ((Status.Code) -> Void)?
 
     // Unary.
     private var unaryContinuation: CheckedContinuation<Result<[UInt8], RPCError>, Never>?
@@ -178,6 +180,13 @@ final class ClientCall: @unchecked Sendable {
             return
         }
         self.outcome = outcome
+        if let onComplete = self.onComplete {
+            self.onComplete = nil
+            switch outcome {
+            case .success: onComplete(.ok)
+            case .failure(let error): onComplete(error.code)
+            }
+        }
         self.deadlineTask?.cancel()
         self.deadlineTask = nil
         if resetStream {

@@ -185,6 +185,20 @@ enum ClientResponseHeaders {
         guard let statusText = trailers.first(where: { $0.name == "grpc-status" })?.value else {
             return .failure(RPCError(code: .unknown, message: "response trailers without grpc-status"))
         }
+        switch self.statusOutcome(statusText, message) {
+        case .success:
+            return .success(())
+        case .failure(var error):
+            for field in trailers where !field.name.hasPrefix(":") && field.name != "grpc-status"
+                && field.name != "grpc-message" && field.name != "content-type"
+            {
+                error.trailers.appendLowercased(field.name, field.value)
+            }
+            return .failure(error)
+        }
+    }
+
+    private static func statusOutcome(_ statusText: String, _ message: String) -> Result<Void, RPCError> {
         guard let code = Status.Code(headerValue: statusText) else {
             return .failure(RPCError(code: .unknown, message: "malformed grpc-status '\(statusText)'"))
         }

@@ -132,6 +132,11 @@ public final class RPCClient: Sendable {
         guard !call.isFinished else {
             return  // cancelled before it began
         }
+        self.configuration.onCallStarted?(path)
+        if let finished = self.configuration.onCallFinished {
+            let started = NIODeadline.now()
+            call.onComplete = { code in finished(path, code, .now() - started) }
+        }
         let deadline = timeout.map { NIODeadline.now() + $0 }
         if let deadline {
             call.armDeadline(deadline)

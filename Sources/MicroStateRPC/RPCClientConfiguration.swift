@@ -16,6 +16,11 @@ public struct RPCClientConfiguration: Sendable {
     public var defaultTimeout: TimeAmount? = nil
     /// HTTP/2 limits of the connection (windows, header list size, ...); see `HTTP2ClientConfiguration`.
     public var http2 = HTTP2ClientConfiguration()
+    /// Called when a call begins (before connecting), with its path: the `grpc_client_started_total` hook.
+    public var onCallStarted: (@Sendable (_ path: String) -> Void)?
+    /// Called once when a call ends with any outcome, with its status code and duration, on the client's event
+    /// loop: keep it cheap. The `grpc_client_handled_total` / `grpc_client_handling_seconds` hook.
+    public var onCallFinished: (@Sendable (_ path: String, _ code: Status.Code, _ duration: TimeAmount) -> Void)?
 
     public init(host: String, port: Int) {
         self.host = host

@@ -7,6 +7,9 @@ public struct RPCError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// What caused it, for logging; never sent to the peer.
     public var cause: (any Error)?
+    /// Trailing metadata that came with the status (client side): for example `grpc-retry-pushback-ms`
+    /// (gRFC A6), which says when, or whether, to retry.
+    public var trailers: Metadata = [:]
 
     public init(code: Status.Code, message: String, cause: (any Error)? = nil) {
         precondition(code != .ok, "an RPCError cannot carry status OK")

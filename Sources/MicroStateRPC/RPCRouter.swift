@@ -1,5 +1,13 @@
 import NIOCore
 
+/// What a method streams, as Prometheus' `grpc_type` label names it (go-grpc-prometheus).
+public enum RPCMethodKind: String, Sendable {
+    case unary
+    case clientStream = "client_stream"
+    case serverStream = "server_stream"
+    case bidiStream = "bidi_stream"
+}
+
 /// Maps gRPC method paths (`/package.Service/Method`) to handlers.
 ///
 /// Register every method before `RPCServer.start()`; lookups afterwards are lock-free reads.
@@ -33,6 +41,16 @@ public final class RPCRouter: @unchecked Sendable {
 
     /// The registered paths, sorted.
     public var paths: [String] { self.methods.keys.sorted() }
+
+    /// Every registered path with what it streams, sorted by path.
+    public var methodKinds: [(path: String, kind: RPCMethodKind)] {
+        self.methods.keys.sorted().map { path in
+            switch self.methods[path]! {
+            case .unary: (path, .unary)
+            case .serverStreaming: (path, .serverStream)
+            }
+        }
+    }
 
     func method(for path: String) -> Method? {
         self.methods[path]

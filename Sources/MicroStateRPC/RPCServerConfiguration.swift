@@ -37,6 +37,19 @@ public struct RPCServerConfiguration: Sendable {
     public var maxConnections: Int = 4096
     /// How long `shutdown()` lets in-flight calls finish before cancelling them. Default 10 s.
     public var shutdownGracePeriod: TimeAmount = .seconds(10)
+    /// gRFC A9 MAX_CONNECTION_AGE (±10 % jitter) and its grace; see `HTTP2ServerConfiguration.maxConnectionAge`.
+    /// Default nil: connections live until idle.
+    public var maxConnectionAge: TimeAmount?
+    /// See `HTTP2ServerConfiguration.maxConnectionAgeGrace`. Default 30 s.
+    public var maxConnectionAgeGrace: TimeAmount = .seconds(30)
+    /// gRFC A8 client-ping enforcement; see `HTTP2ServerConfiguration.minPingInterval`. Default 5 minutes.
+    public var minPingInterval: TimeAmount = .minutes(5)
+    /// See `HTTP2ServerConfiguration.permitPingsWithoutCalls`. Default false.
+    public var permitPingsWithoutCalls = false
+
+    /// Called once per call that passed the HTTP checks (known method or not), on the connection's event loop,
+    /// before its handler: keep it cheap. The `grpc_server_started_total` hook.
+    public var onCallStarted: (@Sendable (_ path: String) -> Void)?
 
     /// Called once per finished call (any outcome, including calls rejected before a handler ran), on the
     /// connection's event loop: keep it cheap. The metrics hook.
@@ -65,6 +78,10 @@ public struct RPCServerConfiguration: Sendable {
         http2.idleTimeout = self.idleTimeout
         http2.handshakeTimeout = self.handshakeTimeout
         http2.afterReadBurst = self.afterReadBurst
+        http2.maxConnectionAge = self.maxConnectionAge
+        http2.maxConnectionAgeGrace = self.maxConnectionAgeGrace
+        http2.minPingInterval = self.minPingInterval
+        http2.permitPingsWithoutCalls = self.permitPingsWithoutCalls
         return http2
     }
 }

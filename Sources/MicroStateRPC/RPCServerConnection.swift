@@ -97,6 +97,7 @@ final class RPCServerConnection: HTTP2ServerConnectionDelegate {
             }
         }
         self.counters.callsStarted.wrappingIncrement(ordering: .relaxed)
+        self.configuration.onCallStarted?(head.path)
         let call = ServerCall(
             stream: stream, connection: self, method: method, path: head.path, metadata: metadata, deadline: deadline,
             started: started
@@ -122,6 +123,7 @@ final class RPCServerConnection: HTTP2ServerConnectionDelegate {
         extraTrailers: [(name: String, value: String)] = []
     ) {
         self.counters.callsStarted.wrappingIncrement(ordering: .relaxed)
+        self.configuration.onCallStarted?(path)
         var headers = ServerResponseHeaders.trailersOnly(status)
         for trailer in extraTrailers where !Metadata.isReserved(trailer.name) {
             headers.append(HTTP2Header(name: trailer.name.lowercased(), value: trailer.value))

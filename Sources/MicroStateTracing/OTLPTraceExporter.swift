@@ -13,15 +13,40 @@ public final class OTLPTraceExporter: SpanExporter {
     /// The instrumentation scope our spans are reported under.
     public static let scopeName = "microstatedb"
 
-    private let client: RPCClient
+    /// How an export request travels: method path, request bytes, timeout → response bytes. The seam outbound
+    /// resilience wraps (e.g. `OutboundDestination.unary(path:request:idempotent: true)`; OTLP export may be
+    /// retried on CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE, UNAVAILABLE, DATA_LOSS).
+    public typealias Transport = @Sendable (_ path: String, _ request: [UInt8], _ timeout: TimeAmount) async throws -> [UInt8]
+
+    private let transport: Transport
+    private let closeTransport: @Sendable () async -> Void
     private let resource: OTLP.Resource
     private let timeout: TimeAmount
 
-    /// Creates an exporter for `endpoint`; `resource` names the process (`service.name`, `service.instance.id`).
-    public init(
+    /// Creates an exporter for `endpoint` over a plain `RPCClient`; `resource` names the process (`service.name`,
+    /// `service.instance.id`).
+    public convenience init(
         endpoint: OTLPEndpoint, resource: [SpanAttribute], timeout: TimeAmount, group: any EventLoopGroup
     ) {
-        self.client = RPCClient(configuration: RPCClientConfiguration(host: endpoint.host, port: endpoint.port), group: group)
+        let client = RPCClient(
+            configuration: RPCClientConfiguration(host: endpoint.host, port: endpoint.port), group: group
+        )
+        self.init(
+            resource: resource, timeout: timeout,
+            transport: { path, request, timeout in
+                try await client.unary(path: path, request: request, timeout: timeout)
+            },
+            close: { await client.close() }
+        )
+    }
+
+    /// Creates an exporter sending through `transport`; `close` releases it at shutdown.
+    public init(
+        resource: [SpanAttribute], timeout: TimeAmount, transport: @escaping Transport,
+        close: @escaping @Sendable () async -> Void = {}
+    ) {
+        self.transport = transport
+        self.closeTransport = close
         self.resource = OTLP.Resource(attributes: resource.map(Self.keyValue))
         self.timeout = timeout
     }
@@ -34,16 +59,15 @@ public final class OTLPTraceExporter: SpanExporter {
         }
     }
 
-    /// The one outbound call. Resilience (retry with backoff on the OTLP retryable codes, circuit breaking) wraps
-    /// this function and nothing else.
+    /// The one outbound call: everything an export sends goes through here and `transport`.
     func send(_ request: [UInt8]) async throws -> OTLP.ExportTraceServiceResponse {
-        let bytes = try await self.client.unary(path: Self.exportPath, request: request, timeout: self.timeout)
+        let bytes = try await self.transport(Self.exportPath, request, self.timeout)
         return try OTLP.ExportTraceServiceResponse(wireBytes: bytes)
     }
 
     /// Closes the connection to the collector.
     public func close() async {
-        await self.client.close()
+        await self.closeTransport()
     }
 
     /// The OTLP request for `batch`: one resource, one scope.

@@ -89,6 +89,39 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "On SIGTERM, wait this long for calls in flight before cancelling them.")
     var shutdownGraceSeconds = 10
 
+    @Option(help: ArgumentHelp(
+        "On SIGTERM, keep serving this many seconds after health turns NOT_SERVING, before GOAWAY.",
+        discussion: "Gives load balancers and Kubernetes endpoints time to stop routing here (set it to about the readiness probe period × failure threshold). terminationGracePeriodSeconds must exceed this plus --shutdown-grace-seconds."
+    ))
+    var drainDelaySeconds = 0
+
+    @Option(help: ArgumentHelp(
+        "Close connections gracefully after this many seconds, ±10% jitter (0 = never).",
+        discussion: "gRFC A9 MAX_CONNECTION_AGE: clients reconnect, so load spreads over replicas added behind an L4 load balancer such as a Kubernetes Service."
+    ))
+    var maxConnectionAgeSeconds = 0
+
+    @Option(help: "Seconds calls still open at --max-connection-age-seconds may continue before they are reset.")
+    var maxConnectionAgeGraceSeconds = 30
+
+    @Option(help: ArgumentHelp(
+        "Least seconds between client keepalive PINGs (gRFC A8 PERMIT_KEEPALIVE_TIME).",
+        discussion: "A PING sooner than this after the previous one is a strike (2 h when no call is open, unless --keepalive-permit-without-calls); the third strike gets GOAWAY ENHANCE_YOUR_CALM \"too_many_pings\". Sending data clears the strikes."
+    ))
+    var keepaliveMinPingIntervalSeconds = 300
+
+    @Flag(help: "Allow client keepalive PINGs on connections with no open call (gRFC A8 PERMIT_KEEPALIVE_WITHOUT_CALLS).")
+    var keepalivePermitWithoutCalls = false
+
+    @Flag(
+        inversion: .prefixedEnableDisable,
+        help: "Per-call gRPC metrics (grpc_server_started_total, _handled_total, _handling_seconds) at /metrics."
+    )
+    var callMetrics = true
+
+    @Option(help: "Log line format: text (human) or json (one JSON object per line, for log collectors).")
+    var logFormat: LogFormat = .text
+
     @Option(help: "Event-loop threads (0 = one per core).")
     var threads = 0
 
@@ -133,6 +166,8 @@ struct Serve: AsyncParsableCommand {
             ("--max-concurrent-streams", self.maxConcurrentStreams), ("--event-memory-window", self.eventMemoryWindow),
             ("--event-memory-window-bytes", self.eventMemoryWindowBytes),
             ("--scavenge-interval-seconds", self.scavengeIntervalSeconds),
+            ("--max-connection-age-grace-seconds", self.maxConnectionAgeGraceSeconds),
+            ("--keepalive-min-ping-interval-seconds", self.keepaliveMinPingIntervalSeconds),
         ]
         for (flag, value) in positive where value <= 0 {
             throw ValidationError("\(flag) must be positive, got \(value)")
@@ -142,6 +177,9 @@ struct Serve: AsyncParsableCommand {
         }
         if self.maxValueBytes < 0 || self.historyRevisions < 0 {
             throw ValidationError("--max-value-bytes and --history-revisions must not be negative")
+        }
+        if self.drainDelaySeconds < 0 || self.maxConnectionAgeSeconds < 0 {
+            throw ValidationError("--drain-delay-seconds and --max-connection-age-seconds must not be negative")
         }
         if let delay = self.traceBatchDelayMs, delay <= 0 {
             throw ValidationError("--trace-batch-delay-ms must be positive, got \(delay)")
@@ -170,6 +208,12 @@ struct Serve: AsyncParsableCommand {
         config.server.idleTimeout = .seconds(Int64(self.idleTimeoutSeconds))
         config.server.handshakeTimeout = .seconds(Int64(self.handshakeTimeoutSeconds))
         config.server.shutdownGracePeriod = .seconds(Int64(self.shutdownGraceSeconds))
+        config.drainDelay = .seconds(Int64(self.drainDelaySeconds))
+        config.callMetrics = self.callMetrics
+        config.server.maxConnectionAge = self.maxConnectionAgeSeconds > 0 ? .seconds(Int64(self.maxConnectionAgeSeconds)) : nil
+        config.server.maxConnectionAgeGrace = .seconds(Int64(self.maxConnectionAgeGraceSeconds))
+        config.server.minPingInterval = .seconds(Int64(self.keepaliveMinPingIntervalSeconds))
+        config.server.permitPingsWithoutCalls = self.keepalivePermitWithoutCalls
         config.limits.maxKeyBytes = self.maxKeyBytes
         config.limits.maxValueBytes = self.maxValueBytes
         config.limits.maxTxnOps = self.maxTxnOps
@@ -187,10 +231,18 @@ struct Serve: AsyncParsableCommand {
         config.tracing = try self.tracingConfiguration(environment: ProcessInfo.processInfo.environment)
 
         let level = self.logLevel
+        let format = self.logFormat
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            switch format {
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            case .json:
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
         }
         let logger = Logger(label: "microstatedb")
 
@@ -318,4 +370,10 @@ enum SignalSources {
     static func keep(_ sources: [any DispatchSourceSignal]) {
         self.sources = sources
     }
+}
+
+/// `--log-format`.
+enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+    case text
+    case json
 }

@@ -44,23 +44,43 @@ struct MetricsRegistryTests {
 
 @Suite("gRPC call metrics")
 struct GRPCCallMetricsTests {
-    @Test("Calls count per served method and code; any other path counts as unknown")
+    @Test("Calls count per method and code with go-grpc-prometheus names and labels; other paths count as unknown")
     func countsAndUnknown() {
-        let metrics = GRPCCallMetrics(methods: ["/s/A"], buckets: [0.001, 0.01])
-        metrics.record(path: "/s/A", code: .ok, duration: 500_000)
-        metrics.record(path: "/s/A", code: .ok, duration: 5_000_000)
-        metrics.record(path: "/s/A", code: .aborted, duration: 50_000_000)
+        let metrics = GRPCCallMetrics(methods: [("/pkg.S/A", .unary), ("/pkg.S/W", .serverStream)], buckets: [0.001, 0.01])
+        let a = "grpc_method=\"A\",grpc_service=\"pkg.S\",grpc_type=\"unary\""
+        metrics.recordStarted(path: "/pkg.S/A")
+        metrics.recordStarted(path: "/pkg.S/A")
+        metrics.recordStarted(path: "/pkg.S/A")
+        metrics.record(path: "/pkg.S/A", code: .ok, duration: 500_000)
+        metrics.record(path: "/pkg.S/A", code: .ok, duration: 5_000_000)
+        metrics.record(path: "/pkg.S/A", code: .aborted, duration: 50_000_000)
         for index in 0..<100 {
+            metrics.recordStarted(path: "/random/\(index)")
             metrics.record(path: "/random/\(index)", code: .unimplemented, duration: 1)
         }
         let text = metrics.render()
-        #expect(text.contains("microstatedb_grpc_server_handled_total{grpc_method=\"/s/A\",grpc_code=\"OK\"} 2"))
-        #expect(text.contains("microstatedb_grpc_server_handled_total{grpc_method=\"/s/A\",grpc_code=\"ABORTED\"} 1"))
-        #expect(text.contains("grpc_method=\"unknown\",grpc_code=\"UNIMPLEMENTED\"} 100"))
+        #expect(text.contains("# TYPE grpc_server_started_total counter"))
+        #expect(text.contains("grpc_server_started_total{\(a)} 3"))
+        #expect(text.contains("grpc_server_started_total{grpc_method=\"W\",grpc_service=\"pkg.S\",grpc_type=\"server_stream\"} 0"))
+        #expect(text.contains("grpc_server_handled_total{grpc_code=\"OK\",\(a)} 2"))
+        #expect(text.contains("grpc_server_handled_total{grpc_code=\"ABORTED\",\(a)} 1"))
+        #expect(text.contains("grpc_server_handled_total{grpc_code=\"UNIMPLEMENTED\",grpc_method=\"unknown\",grpc_service=\"unknown\",grpc_type=\"unknown\"} 100"))
         #expect(!text.contains("/random/"))
-        #expect(text.contains("microstatedb_grpc_server_handling_seconds_bucket{grpc_method=\"/s/A\",le=\"0.001\"} 1"))
-        #expect(text.contains("microstatedb_grpc_server_handling_seconds_bucket{grpc_method=\"/s/A\",le=\"0.01\"} 2"))
-        #expect(text.contains("microstatedb_grpc_server_handling_seconds_bucket{grpc_method=\"/s/A\",le=\"+Inf\"} 3"))
-        #expect(text.contains("microstatedb_grpc_server_handling_seconds_sum{grpc_method=\"/s/A\"} 0.0555"))
+        #expect(text.contains("grpc_server_handling_seconds_bucket{\(a),le=\"0.001\"} 1"))
+        #expect(text.contains("grpc_server_handling_seconds_bucket{\(a),le=\"0.01\"} 2"))
+        #expect(text.contains("grpc_server_handling_seconds_bucket{\(a),le=\"+Inf\"} 3"))
+        #expect(text.contains("grpc_server_handling_seconds_sum{\(a)} 0.0555"))
+        #expect(text.contains("grpc_server_handling_seconds_count{\(a)} 3"))
+    }
+
+    @Test("The client side uses grpc_client_ names")
+    func clientSide() {
+        let metrics = GRPCCallMetrics(side: .client, methods: [("/pkg.S/A", .unary)])
+        metrics.recordStarted(path: "/pkg.S/A")
+        metrics.record(path: "/pkg.S/A", code: .unavailable, duration: 1000)
+        let text = metrics.render()
+        #expect(text.contains("grpc_client_started_total{grpc_method=\"A\",grpc_service=\"pkg.S\",grpc_type=\"unary\"} 1"))
+        #expect(text.contains("grpc_client_handled_total{grpc_code=\"UNAVAILABLE\",grpc_method=\"A\""))
+        #expect(!text.contains("grpc_server_"))
     }
 }

@@ -230,7 +230,7 @@ struct NodeTests {
         #expect(try running.admin("/readyz").0.contains("200"))
         let (status, metrics) = try running.admin("/metrics")
         #expect(status.contains("200"))
-        #expect(metrics.contains("microstatedb_grpc_server_handled_total{grpc_method=\"/microstate.v1.KV/Get\",grpc_code=\"OK\"} 1"))
+        #expect(metrics.contains("grpc_server_handled_total{grpc_code=\"OK\",grpc_method=\"Get\",grpc_service=\"microstate.v1.KV\",grpc_type=\"unary\"} 1"))
         #expect(metrics.contains("microstatedb_store_keys 1"))
         #expect(try running.admin("/nope").0.contains("404"))
         await running.stop()

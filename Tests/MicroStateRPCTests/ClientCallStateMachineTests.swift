@@ -67,6 +67,18 @@ struct ClientCallStateMachineTests {
         #expect(ClientResponseHeaders.outcome(fromTrailers: Self.trailers("x")).error?.code == .unknown)
     }
 
+    @Test("A failure keeps the trailing metadata (grpc-retry-pushback-ms) and drops the status fields")
+    func trailingMetadata() {
+        let trailers = Self.trailers("14", "overloaded") + [
+            HTTP2ClientHeader("grpc-retry-pushback-ms", "250"), HTTP2ClientHeader("x-served-by", "node-2"),
+        ]
+        let error = ClientResponseHeaders.outcome(fromTrailers: trailers).error
+        #expect(error?.code == .unavailable)
+        #expect(error?.trailers.first("grpc-retry-pushback-ms") == "250")
+        #expect(error?.trailers.first("x-served-by") == "node-2")
+        #expect(error?.trailers.first("grpc-status") == nil && error?.trailers.first("grpc-message") == nil)
+    }
+
     @Test("RST_STREAM codes map per the gRPC spec", arguments: [
         (HTTP2ClientErrorCode.refusedStream, Status.Code.unavailable), (HTTP2ClientErrorCode.cancel, .cancelled),
         (HTTP2ClientErrorCode.enhanceYourCalm, .resourceExhausted), (HTTP2ClientErrorCode.inadequateSecurity, .permissionDenied),

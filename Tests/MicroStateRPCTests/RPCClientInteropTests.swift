@@ -1,5 +1,6 @@
 import Foundation
 import MicroStateRPC
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Testing
@@ -89,6 +90,25 @@ struct RPCClientInteropTests {
             #expect(error?.code.rawValue == code)
             #expect(error?.message == message)
         }
+    }
+
+    @Test("The metrics hooks see every call start and end once, with its status code")
+    func metricsHooks() async throws {
+        let server = try GRPCioEchoServer()
+        let seen = NIOLockedValueBox<[String]>([])
+        try await self.withClient(server, configure: { configuration in
+            configuration.onCallStarted = { path in seen.withLockedValue { $0.append("start \(path)") } }
+            configuration.onCallFinished = { path, code, duration in
+                #expect(duration >= .zero)
+                seen.withLockedValue { $0.append("end \(path) \(code)") }
+            }
+        }) { client in
+            _ = try await client.unary(path: "/test.Echo/Echo", request: [1])
+            _ = try? await client.unary(path: "/test.Echo/Fail", request: self.json(["code": 14, "message": "down"]))
+        }
+        #expect(seen.withLockedValue { $0 } == [
+            "start /test.Echo/Echo", "end /test.Echo/Echo OK", "start /test.Echo/Fail", "end /test.Echo/Fail UNAVAILABLE",
+        ])
     }
 
     @Test("An unknown method is UNIMPLEMENTED")

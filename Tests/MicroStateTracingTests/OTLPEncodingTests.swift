@@ -2,6 +2,8 @@ import CProtobufC
 import MicroStateProtos
 import MicroStateTracing
 import MicroStateWire
+import NIOConcurrencyHelpers
+import NIOCore
 import NIOPosix
 import Testing
 
@@ -76,6 +78,25 @@ struct OTLPEncodingTests {
         #expect(cSpan.attributes[1]!.pointee.value.pointee.int_value == 4)
         #expect(cSpan.n_events == 1 && String(cString: cSpan.events[0]!.pointee.name) == "fsync")
         #expect(cSpan.status.pointee.code.rawValue == 2)
+    }
+
+    @Test("Exports go through the transport to the TraceService/Export path; partial success comes back")
+    func transport() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let seen = NIOLockedValueBox<[(String, Int, TimeAmount)]>([])
+        let exporter = OTLPTraceExporter(resource: [], timeout: .seconds(3)) { path, request, timeout in
+            let decoded = try OTLP.ExportTraceServiceRequest(wireBytes: request)
+            seen.withLockedValue { $0.append((path, decoded.resourceSpans[0].scopeSpans[0].spans.count, timeout)) }
+            return OTLP.ExportTraceServiceResponse(partialSuccess: OTLP.ExportTracePartialSuccess(rejectedSpans: 1))
+                .wireBytes()
+        }
+        let result = try await exporter.export([makeSpan(0), makeSpan(1)], on: group.next()).get()
+        #expect(result.rejectedSpans == 1)
+        let calls = seen.withLockedValue { $0 }
+        #expect(calls.count == 1)
+        #expect(calls.first?.0 == "/opentelemetry.proto.collector.trace.v1.TraceService/Export")
+        #expect(calls.first?.1 == 2 && calls.first?.2 == .seconds(3))
+        try await group.shutdownGracefully()
     }
 
     @Test("An export response with partial success decodes")

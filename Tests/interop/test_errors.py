@@ -154,3 +154,57 @@ def test_truncated_message_at_end_of_stream_is_an_error(node, kv):
     headers, _ = h2_request(node.port, base_headers(node), b"\x00\x00\x00\x00\x09\x0a\x01")
     assert headers.get("grpc-status") not in (None, "0")
     assert_still_serving(kv)
+
+
+def h2_response_frames(port, headers, body):
+    """(header blocks, body) of one request: each header block as a dict, in order."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True))
+    conn.initiate_connection()
+    sock.sendall(conn.data_to_send())
+    stream_id = conn.get_next_available_stream_id()
+    conn.send_headers(stream_id, headers, end_stream=False)
+    conn.send_data(stream_id, body, end_stream=True)
+    sock.sendall(conn.data_to_send())
+    blocks, data, done = [], b"", False
+    while not done:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        for event in conn.receive_data(chunk):
+            if isinstance(event, (h2.events.ResponseReceived, h2.events.TrailersReceived)):
+                blocks.append({k.decode(): v.decode() for k, v in event.headers})
+            elif isinstance(event, h2.events.DataReceived):
+                data += event.data
+                conn.acknowledge_received_data(event.flow_controlled_length, stream_id)
+            elif isinstance(event, (h2.events.StreamEnded, h2.events.StreamReset)):
+                done = True
+        sock.sendall(conn.data_to_send())
+    sock.close()
+    return blocks, data
+
+
+def grpc_frame(message):
+    return b"\x00" + len(message).to_bytes(4, "big") + message
+
+
+@pytest.mark.parametrize("path,message,code", [
+    # PutRequest{key: "", value: "v"}: empty key.
+    ("/microstate.v1.KV/Put", b"\x12\x01v", "3"),
+    # PutRequest{key: "k", value: "v", expected_revision: 99}: the key does not exist.
+    ("/microstate.v1.KV/Put", b"\x0a\x01k\x12\x01v\x18\x63", "10"),
+    # ReadRequest{stream: "$bad"} (server streaming, fails before any message).
+    ("/microstate.v1.EventStream/Read", b"\x0a\x04$bad", "3"),
+    # SubscribeRequest{stream: "$bad"}.
+    ("/microstate.v1.EventStream/Subscribe", b"\x0a\x04$bad", "3"),
+    # A message that is not valid protobuf.
+    ("/microstate.v1.KV/Get", b"\xff\xff\xff", "3"),
+])
+def test_handler_errors_before_any_message_are_trailers_only(node, kv, path, message, code):
+    """Envoy and Istio read a gRPC error from one HEADERS frame with :status 200, grpc-status and END_STREAM
+    (PROTOCOL-HTTP2.md Trailers-Only); a separate header block before the trailers would be a different shape."""
+    blocks, data = h2_response_frames(node.port, base_headers(node, path=path), grpc_frame(message))
+    assert len(blocks) == 1, f"expected one header block, got {blocks}"
+    assert blocks[0][":status"] == "200" and blocks[0]["content-type"] == "application/grpc"
+    assert blocks[0]["grpc-status"] == code and data == b""
+    assert_still_serving(kv)

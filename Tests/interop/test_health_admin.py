@@ -44,8 +44,9 @@ def test_admin_endpoints(node, kv):
     assert http_get(node.admin_port, "/readyz")[0] == 200
     status, content_type, text = http_get(node.admin_port, "/metrics")
     assert status == 200 and content_type.startswith("text/plain; version=0.0.4")
-    assert 'microstatedb_grpc_server_handled_total{grpc_method="/microstate.v1.KV/Put",grpc_code="OK"} 1' in text
-    assert "# TYPE microstatedb_grpc_server_handling_seconds histogram" in text
+    assert ('grpc_server_handled_total{grpc_code="OK",grpc_method="Put",grpc_service="microstate.v1.KV",'
+            'grpc_type="unary"} 1') in text
+    assert "# TYPE grpc_server_handling_seconds histogram" in text
     assert "microstatedb_store_revision" in text and "microstatedb_wal_fsyncs_total" in text
     assert http_get(node.admin_port, "/nope")[0] == 404
 
@@ -56,8 +57,19 @@ def test_metrics_parse_as_prometheus_text(node, kv):
     from prometheus_client.parser import text_string_to_metric_families
 
     families = {f.name: f for f in text_string_to_metric_families(text)}
-    assert "microstatedb_grpc_server_handled" in families
     assert "microstatedb_store_keys" in families
+    # go-grpc-prometheus names and labels, so its dashboards work as they are.
+    started = {(s.labels["grpc_service"], s.labels["grpc_method"], s.labels["grpc_type"]): s.value
+               for s in families["grpc_server_started"].samples}
+    assert started[("microstate.v1.KV", "Put", "unary")] == 1
+    assert started[("microstate.v1.EventStream", "Subscribe", "server_stream")] == 0
+    handled = [s for s in families["grpc_server_handled"].samples
+               if s.labels["grpc_method"] == "Put" and s.labels["grpc_code"] == "OK"]
+    assert [s.value for s in handled] == [1]
+    histogram = families["grpc_server_handling_seconds"]
+    assert histogram.type == "histogram"
+    assert any(s.name == "grpc_server_handling_seconds_count" and s.labels["grpc_method"] == "Put" and s.value == 1
+               for s in histogram.samples)
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
@@ -106,3 +118,26 @@ def test_stop_signal_drains_health_goes_not_serving_and_exits_zero(data_dir, sto
             assert got.found
     finally:
         again.stop()
+
+
+def test_disabled_call_metrics_leave_the_node_gauges(data_dir):
+    node = Node(data_dir, ["--disable-call-metrics"]).start()
+    try:
+        with node.channel() as ch:
+            kv_pb2_grpc.KVStub(ch).Put(kv_pb2.PutRequest(key=b"m", value=b"v"), timeout=10)
+        _, _, text = http_get(node.admin_port, "/metrics")
+        assert "grpc_server_started_total" not in text and "grpc_server_handled_total" not in text
+        assert "microstatedb_store_keys 1" in text
+    finally:
+        node.stop()
+
+
+def test_status_page_is_json_naming_the_node_and_its_server(node, kv):
+    import json
+    kv.Put(kv_pb2.PutRequest(key=b"s", value=b"v"), timeout=10)
+    status, content_type, text = http_get(node.admin_port, "/status")
+    assert status == 200 and content_type.startswith("application/json")
+    page = json.loads(text)
+    assert page["node"]["ready"] is True and page["node"]["node_id"] == 1
+    assert page["node"]["revision"] >= 1 and page["node"]["durability"] == "fsync"
+    assert page["grpc"]["connections_open"] >= 1 and page["grpc"]["calls_started"] >= 1
