@@ -289,7 +289,9 @@ public final class Node: Sendable {
 
     /// With an OTLP endpoint configured: the exporter, the batch processor and the tracing interceptor (added to
     /// `serverConfig`). Without one: nothing, so calls pay nothing. The span counters are on `/metrics` either way.
-    private func startTracing(_ serverConfig: inout RPCServerConfiguration) -> (BatchSpanProcessor?, OTLPTraceExporter?) {
+    private func startTracing(
+        _ serverConfig: inout RPCServerConfiguration
+    ) -> (BatchSpanProcessor?, OTLPTraceExporter?) {
         let tracing = self.configuration.tracing
         guard let endpoint = tracing.endpoint else {
             self.metrics.addCollector { Self.traceSamples(nil) }

@@ -14,8 +14,9 @@ final class RPCServerConnection: HTTP2ServerConnectionDelegate {
     /// Unary results completed on other threads, on their way to this loop.
     let completions: ServerCompletionInbox
 
-    init(configuration: RPCServerConfiguration, router: RPCRouter, counters: RPCServerCounters, eventLoop: any EventLoop, remoteAddress: SocketAddress?,
-        localAddress: SocketAddress? = nil
+    init(
+        configuration: RPCServerConfiguration, router: RPCRouter, counters: RPCServerCounters, eventLoop: any EventLoop,
+        remoteAddress: SocketAddress?, localAddress: SocketAddress? = nil
     ) {
         self.configuration = configuration
         self.router = router

@@ -143,7 +143,9 @@ public enum B3 {
     }
 
     /// The single `b3` value for a span `context` whose parent is `parent`.
-    public static func single(_ context: TraceContext, parent: SpanID?, debug: Bool = false, traceID64Bit: Bool = false) -> String {
+    public static func single(
+        _ context: TraceContext, parent: SpanID?, debug: Bool = false, traceID64Bit: Bool = false
+    ) -> String {
         var value = Self.traceIDText(context.traceID, traceID64Bit) + "-" + context.spanID.hex + "-"
         value += debug ? "d" : (context.flags.isSampled ? "1" : "0")
         if let parent {

@@ -185,7 +185,9 @@ public final class BatchSpanProcessor: SpanProcessor, Sendable {
             ])
         }
         // A full batch (or more) waiting: go again now rather than at the next tick.
-        let more = self.state.withLockedValue { $0.queue.count >= self.configuration.maxExportBatchSize || $0.isShutdown && !$0.queue.isEmpty }
+        let more = self.state.withLockedValue { state in
+            state.queue.count >= self.configuration.maxExportBatchSize || state.isShutdown && !state.queue.isEmpty
+        }
         if more {
             self.exportIfIdle()
         }

@@ -16,7 +16,8 @@ public final class OTLPTraceExporter: SpanExporter {
     /// How an export request travels: method path, request bytes, timeout → response bytes. The seam outbound
     /// resilience wraps (e.g. `OutboundDestination.unary(path:request:idempotent: true)`; OTLP export may be
     /// retried on CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE, UNAVAILABLE, DATA_LOSS).
-    public typealias Transport = @Sendable (_ path: String, _ request: [UInt8], _ timeout: TimeAmount) async throws -> [UInt8]
+    public typealias Transport =
+        @Sendable (_ path: String, _ request: [UInt8], _ timeout: TimeAmount) async throws -> [UInt8]
 
     private let transport: Transport
     private let closeTransport: @Sendable () async -> Void
@@ -75,7 +76,9 @@ public final class OTLPTraceExporter: SpanExporter {
         OTLP.ExportTraceServiceRequest(resourceSpans: [
             OTLP.ResourceSpans(
                 resource: self.resource,
-                scopeSpans: [OTLP.ScopeSpans(scope: OTLP.InstrumentationScope(name: Self.scopeName), spans: batch.map(Self.span))]
+                scopeSpans: [
+                    OTLP.ScopeSpans(scope: OTLP.InstrumentationScope(name: Self.scopeName), spans: batch.map(Self.span))
+                ]
             )
         ])
     }
@@ -108,7 +111,9 @@ public final class OTLPTraceExporter: SpanExporter {
             flags: Self.flags(span), name: span.name, kind: kind, startTimeUnixNano: span.startUnixNanos,
             endTimeUnixNano: span.endUnixNanos, attributes: span.attributes.map(Self.keyValue),
             events: span.events.map {
-                OTLP.Span.Event(timeUnixNano: $0.timeUnixNanos, name: $0.name, attributes: $0.attributes.map(Self.keyValue))
+                OTLP.Span.Event(
+                    timeUnixNano: $0.timeUnixNanos, name: $0.name, attributes: $0.attributes.map(Self.keyValue)
+                )
             },
             status: status
         )

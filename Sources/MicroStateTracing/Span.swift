@@ -100,7 +100,9 @@ public final class ServerSpan: ServerCallObserver {
     private let startUnixNanos: UInt64
     private let tracer: Tracer
 
-    init(tracer: Tracer, span: Span, extracted: TracePropagation.Extracted, requestID: String?, startUnixNanos: UInt64) {
+    init(
+        tracer: Tracer, span: Span, extracted: TracePropagation.Extracted, requestID: String?, startUnixNanos: UInt64
+    ) {
         self.tracer = tracer
         self.span = span
         self.extracted = extracted

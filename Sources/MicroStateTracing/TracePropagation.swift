@@ -51,7 +51,9 @@ public enum TracePropagation {
             result.b3Style = .multi
         }
 
-        if let traceparent = metadata.first(Self.traceparentHeader), var parent = TraceContext.parseTraceparent(traceparent) {
+        if let traceparent = metadata.first(Self.traceparentHeader),
+           var parent = TraceContext.parseTraceparent(traceparent)
+        {
             let fields = metadata.values(Self.tracestateHeader)
             if !fields.isEmpty, let state = TraceState.parse(fields) {
                 parent.traceState = state

@@ -71,7 +71,9 @@ public final class Tracer: Sendable {
                 }
             }
             if let requestID {
-                data.attributes.append(SpanAttribute(RPCSemanticConventions.requestIDAttribute, .stringArray([requestID])))
+                data.attributes.append(
+                    SpanAttribute(RPCSemanticConventions.requestIDAttribute, .stringArray([requestID]))
+                )
             }
         }
         let span = Span(tracer: self, data: data, parentSpanID: extracted.parent?.spanID, isRecording: sampled)

@@ -32,7 +32,8 @@ public struct TracingConfiguration: Sendable, Hashable {
 
     /// The environment variables read, in the order documented in docs/tracing.md.
     public static let environmentVariables = [
-        "OTEL_SDK_DISABLED", "OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_SDK_DISABLED", "OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
         "OTEL_SERVICE_NAME", "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG", "OTEL_BSP_SCHEDULE_DELAY",
         "OTEL_BSP_EXPORT_TIMEOUT", "OTEL_BSP_MAX_QUEUE_SIZE", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
     ]
@@ -46,7 +47,9 @@ public struct TracingConfiguration: Sendable, Hashable {
     ///
     /// - Throws: ``TracingConfigurationError`` for a value that is set but unusable: we refuse to start rather than
     ///   silently trace differently from what the operator asked.
-    public static func fromEnvironment(_ environment: [String: String]) throws(TracingConfigurationError) -> TracingConfiguration {
+    public static func fromEnvironment(
+        _ environment: [String: String]
+    ) throws(TracingConfigurationError) -> TracingConfiguration {
         var configuration = TracingConfiguration()
         func value(_ name: String) -> String? {
             guard let value = environment[name]?.trimmingCharacters(in: " \t"), !value.isEmpty else { return nil }

@@ -1,6 +1,12 @@
 internal import CProtobufC
 internal import MicroStateProtos
 
+typealias COTLPArrayValue = Opentelemetry__Proto__Common__V1__ArrayValue
+typealias COTLPAnyValue = Opentelemetry__Proto__Common__V1__AnyValue
+typealias COTLPExportRequest = Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest
+typealias COTLPExportResponse = Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceResponse
+typealias COTLPPartialSuccess = Opentelemetry__Proto__Collector__Trace__V1__ExportTracePartialSuccess
+
 // protobuf-c mapping of the OTLP messages in Otlp.swift. Strings from a collector are repaired, not rejected
 // (`String(copying:)`): nothing here names stored data.
 
@@ -38,7 +44,7 @@ extension OTLP.KeyValue: ProtobufCMapped {
     }
 
     /// An array of strings, or `.unsupported` when any element is something else.
-    private static func stringArray(_ array: UnsafeMutablePointer<Opentelemetry__Proto__Common__V1__ArrayValue>?) -> OTLP.AnyValue {
+    private static func stringArray(_ array: UnsafeMutablePointer<COTLPArrayValue>?) -> OTLP.AnyValue {
         guard let array else { return .stringArray([]) }
         var strings: [String] = []
         for index in 0..<array.pointee.n_values {
@@ -62,7 +68,7 @@ extension OTLP.KeyValue: ProtobufCMapped {
             let array = arena.allocate(Opentelemetry__Proto__Common__V1__ArrayValue.self, count: 1)
             opentelemetry__proto__common__v1__array_value__init(array)
             if !strings.isEmpty {
-                let pointers = arena.allocate(UnsafeMutablePointer<Opentelemetry__Proto__Common__V1__AnyValue>?.self, count: strings.count)
+                let pointers = arena.allocate(UnsafeMutablePointer<COTLPAnyValue>?.self, count: strings.count)
                 let elements = arena.allocate(Opentelemetry__Proto__Common__V1__AnyValue.self, count: strings.count)
                 for (index, string) in strings.enumerated() {
                     let element = elements + index
@@ -329,15 +335,15 @@ extension OTLP.ExportTraceServiceRequest: ProtobufCMapped {
     /// Encodes as an `opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest`.
     public func wireBytes() -> [UInt8] { self.encode() }
 
-    static func cInit(_ message: UnsafeMutablePointer<Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest>) {
+    static func cInit(_ message: UnsafeMutablePointer<COTLPExportRequest>) {
         opentelemetry__proto__collector__trace__v1__export_trace_service_request__init(message)
     }
 
-    init(copying c: borrowing Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest) throws(WireError) {
+    init(copying c: borrowing COTLPExportRequest) throws(WireError) {
         self.init(resourceSpans: try [OTLP.ResourceSpans](copying: c.resource_spans, count: c.n_resource_spans))
     }
 
-    func lower(into c: inout Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest, arena: inout WireArena) {
+    func lower(into c: inout COTLPExportRequest, arena: inout WireArena) {
         (c.n_resource_spans, c.resource_spans) = arena.messages(self.resourceSpans)
     }
 }
@@ -348,15 +354,15 @@ extension OTLP.ExportTracePartialSuccess: ProtobufCMapped {
     /// Encodes as an `opentelemetry.proto.collector.trace.v1.ExportTracePartialSuccess`.
     public func wireBytes() -> [UInt8] { self.encode() }
 
-    static func cInit(_ message: UnsafeMutablePointer<Opentelemetry__Proto__Collector__Trace__V1__ExportTracePartialSuccess>) {
+    static func cInit(_ message: UnsafeMutablePointer<COTLPPartialSuccess>) {
         opentelemetry__proto__collector__trace__v1__export_trace_partial_success__init(message)
     }
 
-    init(copying c: borrowing Opentelemetry__Proto__Collector__Trace__V1__ExportTracePartialSuccess) {
+    init(copying c: borrowing COTLPPartialSuccess) {
         self.init(rejectedSpans: c.rejected_spans, errorMessage: String(copying: c.error_message))
     }
 
-    func lower(into c: inout Opentelemetry__Proto__Collector__Trace__V1__ExportTracePartialSuccess, arena: inout WireArena) {
+    func lower(into c: inout COTLPPartialSuccess, arena: inout WireArena) {
         c.rejected_spans = self.rejectedSpans
         c.error_message = arena.cString(self.errorMessage)
     }
@@ -368,15 +374,15 @@ extension OTLP.ExportTraceServiceResponse: ProtobufCMapped {
     /// Encodes as an `opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse`.
     public func wireBytes() -> [UInt8] { self.encode() }
 
-    static func cInit(_ message: UnsafeMutablePointer<Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceResponse>) {
+    static func cInit(_ message: UnsafeMutablePointer<COTLPExportResponse>) {
         opentelemetry__proto__collector__trace__v1__export_trace_service_response__init(message)
     }
 
-    init(copying c: borrowing Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceResponse) throws(WireError) {
+    init(copying c: borrowing COTLPExportResponse) throws(WireError) {
         self.init(partialSuccess: try OTLP.ExportTracePartialSuccess?(copying: c.partial_success))
     }
 
-    func lower(into c: inout Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceResponse, arena: inout WireArena) {
+    func lower(into c: inout COTLPExportResponse, arena: inout WireArena) {
         c.partial_success = arena.optionalMessage(self.partialSuccess)
     }
 }

@@ -12,7 +12,8 @@ public enum OTLP {
         case bytes([UInt8])
         /// `array_value` whose elements are all strings (semconv `string[]` attributes).
         case stringArray([String])
-        /// `array_value` of other kinds, `kvlist_value` or a kind this build does not know: not produced, skipped when read.
+        /// `array_value` of other kinds, `kvlist_value` or a kind this build does not know: never produced; kept
+        /// as the `value_case` when read.
         case unsupported(Int32)
     }
 

@@ -130,7 +130,8 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp(
         "OTLP/gRPC collector for trace export, http://host:port (h2c; https is refused). Tracing is off without one.",
-        discussion: "Overrides OTEL_EXPORTER_OTLP_TRACES_ENDPOINT and OTEL_EXPORTER_OTLP_ENDPOINT. 'off' turns tracing off whatever the environment says. See docs/tracing.md."
+        discussion: "Overrides OTEL_EXPORTER_OTLP_TRACES_ENDPOINT and OTEL_EXPORTER_OTLP_ENDPOINT. "
+            + "'off' turns tracing off whatever the environment says. See docs/tracing.md."
     ))
     var otlpEndpoint: String?
 
