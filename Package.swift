@@ -85,6 +85,16 @@ let package = Package(
             swiftSettings: hotPath
         ),
 
+        // Tracing: W3C/B3 propagation, sampling, span per RPC (a ServerInterceptor), batched OTLP/gRPC export.
+        .target(
+            name: "MicroStateTracing",
+            dependencies: [
+                "MicroStateRPC", "MicroStateWire", logging, atomics,
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+
         // Client and server resilience as pure state machines (circuit breaker, retry, throttle, deadlines,
         // bulkhead, load shedding); stdlib only, driven by the RPC layer with its own clock.
         .target(name: "MicroStateResilience", swiftSettings: hotPath),
@@ -103,7 +113,7 @@ let package = Package(
             name: "MicroStateNode",
             dependencies: [
                 "MicroStateServices", "MicroStateRPC", "MicroStateStore", "MicroStateLog", "MicroStateWire",
-                "MicroStateResilience", logging, atomics,
+                "MicroStateResilience", "MicroStateTracing", logging, atomics,
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -113,7 +123,7 @@ let package = Package(
         .executableTarget(
             name: "microstatedb",
             dependencies: [
-                "MicroStateNode", "MicroStateRPC", "MicroStateWire", logging,
+                "MicroStateNode", "MicroStateRPC", "MicroStateWire", "MicroStateTracing", logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ] + nio
         ),
@@ -129,6 +139,11 @@ let package = Package(
         .target(name: "CMallocCounter"),
 
         .testTarget(name: "MicroStateWireTests", dependencies: ["MicroStateWire"]),
+        .testTarget(
+            name: "MicroStateTracingTests",
+            dependencies: ["MicroStateTracing", "MicroStateRPC", "MicroStateWire", "MicroStateProtos", "CProtobufC"] + nio
+                + [.product(name: "NIOEmbedded", package: "swift-nio")]
+        ),
         .testTarget(name: "MicroStateCompressionTests", dependencies: ["MicroStateCompression"]),
         .testTarget(name: "MicroStateLogTests", dependencies: ["MicroStateLog", "MicroStateCompression"]),
         .testTarget(name: "MicroStateStoreTests", dependencies: ["MicroStateStore", "MicroStateLog"]),
@@ -143,7 +158,7 @@ let package = Package(
             name: "MicroStateNodeTests",
             dependencies: [
                 "MicroStateNode", "MicroStateServices", "MicroStateRPC", "MicroStateWire", "MicroStateStore",
-                "MicroStateResilience",
+                "MicroStateResilience", "MicroStateTracing",
             ] + nio
         ),
     ]

@@ -4,6 +4,7 @@ import MicroStateLog
 import MicroStateRPC
 import MicroStateServices
 import MicroStateStore
+import MicroStateTracing
 import MicroStateWire
 import NIOConcurrencyHelpers
 import NIOCore
@@ -45,6 +46,8 @@ public final class Node: Sendable {
         var sweeper: RepeatedTask?
         var scavenger: RepeatedTask?
         var archive: EventArchive?
+        var spanProcessor: BatchSpanProcessor?
+        var spanExporter: OTLPTraceExporter?
     }
 
     public init(
@@ -182,6 +185,7 @@ public final class Node: Sendable {
             }
             self.metrics.addRenderer { callMetrics.render() }
         }
+        let (spanProcessor, spanExporter) = self.startTracing(&serverConfig)
         let server = RPCServer(configuration: serverConfig, router: router, group: self.group, logger: self.logger)
         let grpcAddress = try await server.start()
         self.addStatusSections(server: server, store: store, grpcAddress: grpcAddress, startedAt: Date())
@@ -224,6 +228,8 @@ public final class Node: Sendable {
             $0.sweeper = sweeper
             $0.scavenger = scavenger
             $0.archive = archive
+            $0.spanProcessor = spanProcessor
+            $0.spanExporter = spanExporter
             $0.ready = true
         }
         return Addresses(grpc: grpcAddress, admin: adminAddress)
@@ -282,9 +288,62 @@ public final class Node: Sendable {
             Status(code: .unavailable, message: "node is shutting down; resume from the last revision seen + 1")
         )
         await state.server?.shutdown()
+        // Export the spans of the calls that just finished; bounded, a dead collector must not hold shutdown.
+        if let processor = state.spanProcessor {
+            try? await processor.shutdown(deadline: .now() + Self.spanFlushTimeout).get()
+        }
+        await state.spanExporter?.close()
         state.wal?.close()
         await state.admin?.stop()
         try? await self.group.shutdownGracefully()
+    }
+
+    /// Longest a shutdown waits for the last span exports.
+    static let spanFlushTimeout: TimeAmount = .seconds(5)
+
+    /// With an OTLP endpoint configured: the exporter, the batch processor and the tracing interceptor (added to
+    /// `serverConfig`). Without one: nothing, so calls pay nothing. The span counters are on `/metrics` either way.
+    private func startTracing(
+        _ serverConfig: inout RPCServerConfiguration
+    ) -> (BatchSpanProcessor?, OTLPTraceExporter?) {
+        let tracing = self.configuration.tracing
+        guard let endpoint = tracing.endpoint else {
+            self.metrics.addCollector { Self.traceSamples(nil) }
+            return (nil, nil)
+        }
+        let exporter = OTLPTraceExporter(
+            endpoint: endpoint,
+            resource: [
+                SpanAttribute("service.name", .string(tracing.serviceName)),
+                SpanAttribute("service.instance.id", .string(String(self.configuration.nodeID))),
+                SpanAttribute("telemetry.sdk.name", .string("microstatedb")),
+                SpanAttribute("telemetry.sdk.language", .string("swift")),
+            ],
+            timeout: tracing.batch.exportTimeout,
+            group: self.group
+        )
+        let processor = BatchSpanProcessor(
+            configuration: tracing.batch, exporter: exporter, eventLoop: self.group.next(), logger: self.logger
+        )
+        let tracer = Tracer(sampler: tracing.sampler, processor: processor, logger: self.logger)
+        serverConfig.interceptors.append(TracingInterceptor(tracer: tracer))
+        self.metrics.addCollector { Self.traceSamples(processor.counters) }
+        self.logger.info("tracing on", metadata: [
+            "otlp_endpoint": "\(endpoint)", "sampler": "\(tracing.sampler)", "service_name": "\(tracing.serviceName)",
+        ])
+        return (processor, exporter)
+    }
+
+    static func traceSamples(_ counters: BatchSpanProcessor.Counters?) -> [MetricsRegistry.Sample] {
+        [
+            .init(name: "microstatedb_trace_spans_exported_total", help: "Spans the OTLP collector accepted.",
+                  type: "counter", value: Double(counters?.exported ?? 0)),
+            .init(name: "microstatedb_trace_spans_dropped_total",
+                  help: "Spans lost: export queue full, failed or timed-out exports, spans the collector rejected.",
+                  type: "counter", value: Double(counters?.dropped ?? 0)),
+            .init(name: "microstatedb_trace_export_failures_total", help: "OTLP exports that failed or timed out.",
+                  type: "counter", value: Double(counters?.exportFailures ?? 0)),
+        ]
     }
 
     /// Erases the events hidden by retention and deletes from disk now (ADR 0004 §7; `KVStore.scavenge`), waiting

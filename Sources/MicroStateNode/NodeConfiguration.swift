@@ -2,6 +2,7 @@ import MicroStateLog
 import MicroStateRPC
 import MicroStateServices
 import MicroStateStore
+import MicroStateTracing
 import NIOCore
 
 /// Everything `microstatedb serve` can be told, with the defaults DESIGN.md names.
@@ -50,6 +51,9 @@ public struct NodeConfiguration: Sendable {
     /// sends GOAWAY: time for load balancers and Kubernetes endpoints to stop sending new calls. Default 0.
     public var drainDelay: TimeAmount = .zero
     public var liveDeliveryInterval: TimeAmount = EventStreamService.defaultLiveDeliveryInterval
+
+    /// Span per RPC exported over OTLP/gRPC; off (and free) unless `tracing.endpoint` is set. docs/tracing.md.
+    public var tracing = TracingConfiguration()
 
     public init() {}
 }

@@ -66,7 +66,8 @@ public final class RPCServer: Sendable {
         return channel.eventLoop.makeCompletedFuture {
             let connection = RPCServerConnection(
                 configuration: self.configuration, router: self.router, counters: self.counters,
-                eventLoop: channel.eventLoop, remoteAddress: channel.remoteAddress
+                eventLoop: channel.eventLoop, remoteAddress: channel.remoteAddress,
+                localAddress: channel.localAddress
             )
             let handler = HTTP2ServerConnectionHandler(
                 configuration: self.configuration.http2Configuration, eventLoop: channel.eventLoop,

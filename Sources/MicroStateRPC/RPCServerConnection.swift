@@ -10,15 +10,20 @@ final class RPCServerConnection: HTTP2ServerConnectionDelegate {
     let counters: RPCServerCounters
     let eventLoop: any EventLoop
     let remoteAddress: SocketAddress?
+    let localAddress: SocketAddress?
     /// Unary results completed on other threads, on their way to this loop.
     let completions: ServerCompletionInbox
 
-    init(configuration: RPCServerConfiguration, router: RPCRouter, counters: RPCServerCounters, eventLoop: any EventLoop, remoteAddress: SocketAddress?) {
+    init(
+        configuration: RPCServerConfiguration, router: RPCRouter, counters: RPCServerCounters, eventLoop: any EventLoop,
+        remoteAddress: SocketAddress?, localAddress: SocketAddress? = nil
+    ) {
         self.configuration = configuration
         self.router = router
         self.counters = counters
         self.eventLoop = eventLoop
         self.remoteAddress = remoteAddress
+        self.localAddress = localAddress
         self.completions = ServerCompletionInbox(eventLoop: eventLoop)
     }
 
@@ -31,8 +36,8 @@ final class RPCServerConnection: HTTP2ServerConnectionDelegate {
     private static let unsupportedMediaTypeBody: StaticString = "gRPC requires content-type application/grpc\n"
 
     func http2StreamOpened(_ stream: HTTP2ServerStream, head: HTTP2RequestHead) -> (any HTTP2ServerStreamDelegate)? {
-        // The clock is read only when something needs it (a deadline or the metrics hook).
-        let needsClock = self.configuration.onCallFinished != nil
+        // The clock is read only when something needs it (a deadline, the metrics hook or an interceptor).
+        let needsClock = self.configuration.onCallFinished != nil || !self.configuration.interceptors.isEmpty
         var started = needsClock ? NIODeadline.now() : NIODeadline.uptimeNanoseconds(0)
         // gRPC PROTOCOL-HTTP2.md: only POST; anything else is not a gRPC request at all.
         guard head.method == "POST" else {
@@ -73,21 +78,59 @@ final class RPCServerConnection: HTTP2ServerConnectionDelegate {
             self.reject(stream, head.path, Status(code: .unimplemented, message: "unknown method \(head.path)"), started)
             return nil
         }
+        var observers: [any ServerCallObserver] = []
+        if !self.configuration.interceptors.isEmpty {
+            let callHead = ServerCallHead(
+                path: head.path, metadata: metadata, deadline: deadline, remoteAddress: self.remoteAddress,
+                localAddress: self.localAddress, started: started
+            )
+            for interceptor in self.configuration.interceptors {
+                switch interceptor.intercept(callHead) {
+                case .admit(let observer):
+                    if let observer {
+                        observers.append(observer)
+                    }
+                case .reject(let status, let trailers):
+                    self.reject(stream, head.path, status, started, extraTrailers: trailers)
+                    Self.notify(observers, status: status, started: started)
+                    return nil
+                }
+            }
+        }
         self.counters.callsStarted.wrappingIncrement(ordering: .relaxed)
         self.configuration.onCallStarted?(head.path)
         let call = ServerCall(
             stream: stream, connection: self, method: method, path: head.path, metadata: metadata, deadline: deadline,
             started: started
         )
+        if !observers.isEmpty {
+            call.observers = observers
+        }
         call.start()
         return call
     }
 
+    /// Tells each observer once how its call ended.
+    static func notify(_ observers: [any ServerCallObserver], status: Status, started: NIODeadline) {
+        guard !observers.isEmpty else { return }
+        let duration = NIODeadline.now() - started
+        for observer in observers {
+            observer.callFinished(status: status, duration: duration)
+        }
+    }
+
     /// Trailers-Only error before any handler (counted as a started and finished call).
-    private func reject(_ stream: HTTP2ServerStream, _ path: String, _ status: Status, _ started: NIODeadline) {
+    private func reject(
+        _ stream: HTTP2ServerStream, _ path: String, _ status: Status, _ started: NIODeadline,
+        extraTrailers: [(name: String, value: String)] = []
+    ) {
         self.counters.callsStarted.wrappingIncrement(ordering: .relaxed)
         self.configuration.onCallStarted?(path)
-        stream.respond(headers: ServerResponseHeaders.trailersOnly(status), endStream: true)
+        var headers = ServerResponseHeaders.trailersOnly(status)
+        for trailer in extraTrailers where !Metadata.isReserved(trailer.name) {
+            headers.append(HTTP2Header(name: trailer.name.lowercased(), value: trailer.value))
+        }
+        stream.respond(headers: headers, endStream: true)
         self.callFinished(path: path, code: status.code, started: started)
     }
 

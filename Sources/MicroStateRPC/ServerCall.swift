@@ -212,13 +212,13 @@ final class ServerCall: ServerContext, HTTP2ServerStreamDelegate {
             } else {
                 self.stream.finish(trailers: ServerResponseHeaders.trailers(status))
             }
-            self.ended(code: status.code, cancel: cancel)
+            self.ended(status: status, cancel: cancel)
         case .cancel(let code):
-            self.ended(code: code, cancel: true)
+            self.ended(status: Status(code: code), cancel: true)
         }
     }
 
-    private func ended(code: Status.Code, cancel: Bool) {
+    private func ended(status: Status, cancel: Bool) {
         self.deadlineTimer?.cancel()
         self.deadlineTimer = nil
         // Its closures usually capture the writer, which holds this call: break the cycle.
@@ -234,6 +234,7 @@ final class ServerCall: ServerContext, HTTP2ServerStreamDelegate {
             writer.queued.store(0, ordering: .relaxed)
             writer.runWaiters(all: true)
         }
-        self.connection.callFinished(path: self.context.path, code: code, started: self.started)
+        self.connection.callFinished(path: self.context.path, code: status.code, started: self.started)
+        RPCServerConnection.notify(self.context.observers, status: status, started: self.started)
     }
 }

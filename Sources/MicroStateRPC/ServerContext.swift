@@ -18,6 +18,10 @@ public class ServerContext: @unchecked Sendable {
     public let eventLoop: any EventLoop
     /// The client's address.
     public let remoteAddress: SocketAddress?
+    /// The observers the server's interceptors attached to this call, in interceptor order (empty without
+    /// interceptors). A handler finds its own, e.g. its trace span, with
+    /// `context.observers.lazy.compactMap { $0 as? ServerSpan }.first`.
+    public internal(set) var observers: [any ServerCallObserver] = []
 
     /// Bit 0: the call ended (response finished or cancelled). Bit 1: cancelled.
     let flags = ManagedAtomic<UInt8>(0)

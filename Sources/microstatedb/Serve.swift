@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MicroStateLog
 import MicroStateNode
+import MicroStateTracing
 import NIOCore
 
 struct Serve: AsyncParsableCommand {
@@ -127,6 +128,37 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
+    @Option(help: ArgumentHelp(
+        "OTLP/gRPC collector for trace export, http://host:port (h2c; https is refused). Tracing is off without one.",
+        discussion: "Overrides OTEL_EXPORTER_OTLP_TRACES_ENDPOINT and OTEL_EXPORTER_OTLP_ENDPOINT. "
+            + "'off' turns tracing off whatever the environment says. See docs/tracing.md."
+    ))
+    var otlpEndpoint: String?
+
+    @Option(help: ArgumentHelp(
+        "Trace sampler: \(Sampler.names.joined(separator: ", ")).",
+        discussion: "Overrides OTEL_TRACES_SAMPLER; default parentbased_always_on."
+    ))
+    var traceSampler: String?
+
+    @Option(help: ArgumentHelp(
+        "Ratio in [0, 1] for the traceidratio samplers.",
+        discussion: "Overrides OTEL_TRACES_SAMPLER_ARG; default 1.0."
+    ))
+    var traceSamplerArg: String?
+
+    @Option(help: ArgumentHelp(
+        "service.name reported with exported spans.",
+        discussion: "Overrides OTEL_SERVICE_NAME; default microstatedb. service.instance.id is the --node-id."
+    ))
+    var serviceName: String?
+
+    @Option(help: ArgumentHelp(
+        "Milliseconds between span exports (batch schedule delay).",
+        discussion: "Overrides OTEL_BSP_SCHEDULE_DELAY; default 5000."
+    ))
+    var traceBatchDelayMs: Int?
+
     func validate() throws {
         let positive: [(String, Int)] = [
             ("--max-message-bytes", self.maxMessageBytes), ("--max-key-bytes", self.maxKeyBytes),
@@ -149,6 +181,9 @@ struct Serve: AsyncParsableCommand {
         }
         if self.drainDelaySeconds < 0 || self.maxConnectionAgeSeconds < 0 {
             throw ValidationError("--drain-delay-seconds and --max-connection-age-seconds must not be negative")
+        }
+        if let delay = self.traceBatchDelayMs, delay <= 0 {
+            throw ValidationError("--trace-batch-delay-ms must be positive, got \(delay)")
         }
         if !(0...1_000_000).contains(self.liveDeliveryIntervalUs) {
             throw ValidationError("--live-delivery-interval-us must be between 0 and 1000000, got \(self.liveDeliveryIntervalUs)")
@@ -194,6 +229,7 @@ struct Serve: AsyncParsableCommand {
         config.compactAfterRecords = self.compactAfter
         config.segmentBytes = self.segmentBytes
         config.threads = self.threads
+        config.tracing = try self.tracingConfiguration(environment: ProcessInfo.processInfo.environment)
 
         let level = self.logLevel
         let format = self.logFormat
@@ -234,6 +270,38 @@ struct Serve: AsyncParsableCommand {
         logger.info("shutting down: draining calls")
         await node.shutdown()
         logger.info("stopped")
+    }
+}
+
+extension Serve {
+    /// The OpenTelemetry environment variables, then the flags over them.
+    func tracingConfiguration(environment: [String: String]) throws -> TracingConfiguration {
+        do {
+            var tracing = try TracingConfiguration.fromEnvironment(environment)
+            if let endpoint = self.otlpEndpoint {
+                tracing.endpoint = endpoint.lowercased() == "off" ? nil : try OTLPEndpoint.parse(endpoint)
+            }
+            if let name = self.traceSampler {
+                let argument = self.traceSamplerArg ?? environment["OTEL_TRACES_SAMPLER_ARG"]
+                tracing.sampler = try Sampler.parse(name: name, argument: argument)
+            } else if let argument = self.traceSamplerArg {
+                guard case .traceIDRatio = tracing.sampler.root else {
+                    throw ValidationError("--trace-sampler-arg needs a traceidratio sampler (--trace-sampler)")
+                }
+                tracing.sampler.root = .traceIDRatio(try Sampler.parse(name: "traceidratio", argument: argument).ratio)
+            }
+            if let name = self.serviceName {
+                tracing.serviceName = name
+            }
+            if let delay = self.traceBatchDelayMs {
+                tracing.batch.scheduleDelay = .milliseconds(Int64(delay))
+            }
+            return tracing
+        } catch let error as TracingConfigurationError {
+            throw ValidationError(error.message)
+        } catch let error as SamplerConfigurationError {
+            throw ValidationError(error.message)
+        }
     }
 }
 
