@@ -64,6 +64,9 @@ struct DescriptorIndexTests {
             "grpc/health/v1/health.proto", "grpc/reflection/v1/reflection.proto",
             "grpc/reflection/v1alpha/reflection.proto", "microstate/v1/common.proto",
             "microstate/v1/events.proto", "microstate/v1/kv.proto",
+            // The OTLP protos the trace exporter sends (their service is called, not served).
+            "opentelemetry/proto/collector/trace/v1/trace_service.proto", "opentelemetry/proto/common/v1/common.proto",
+            "opentelemetry/proto/resource/v1/resource.proto", "opentelemetry/proto/trace/v1/trace.proto",
         ])
         for (position, file) in self.embedded.files.enumerated() {
             for dependency in file.dependencies {
@@ -72,11 +75,11 @@ struct DescriptorIndexTests {
         }
     }
 
-    @Test("The embedded set lists our services, the reflection services included")
+    @Test("The embedded set declares our services, the reflection services and the OTLP service we call")
     func embeddedServices() {
         #expect(self.embedded.serviceNames == [
             "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection",
-            "microstate.v1.EventStream", "microstate.v1.KV",
+            "microstate.v1.EventStream", "microstate.v1.KV", "opentelemetry.proto.collector.trace.v1.TraceService",
         ])
     }
 
