@@ -80,7 +80,8 @@ let package = Package(
         .target(
             name: "MicroStateRPC",
             dependencies: [
-                "MicroStateHTTP2", logging, atomics, .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                "MicroStateHTTP2", "MicroStateResilience", logging, atomics,
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ] + nio,
             swiftSettings: hotPath
         ),

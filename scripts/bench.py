@@ -258,10 +258,66 @@ def main():
     print()
     event_figures()
     print()
+    observability_figures()
+    print()
     bench = RELEASE / "microstatedb-bench"
     if bench.exists():
         print("In-process (microstatedb-bench):", flush=True)
         subprocess.run([str(bench)], check=False)
+
+
+def start_otlp_sink():
+    """A stand-in OpenTelemetry collector (OTLP/gRPC TraceService) that counts the spans it receives."""
+    from concurrent import futures
+
+    import grpc
+    from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
+
+    class Sink(trace_service_pb2_grpc.TraceServiceServicer):
+        spans = 0
+
+        def Export(self, request, context):
+            Sink.spans += sum(len(scope.spans) for rs in request.resource_spans for scope in rs.scope_spans)
+            return trace_service_pb2.ExportTraceServiceResponse()
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(Sink(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    return server, port, Sink
+
+
+def observability_figures():
+    """Issue #4: Get req/s with tracing at 1 % sampling and per-call metrics on, against the same build with both
+    off, interleaved rounds; spans really exported to a collector."""
+    print("Observability overhead (Get over gRPC):", flush=True)
+    sink, sink_port, counter = start_otlp_sink()
+    with tempfile.TemporaryDirectory(prefix="microstatedb-bench-obs-") as tmp:
+        bodies = Path(tmp)
+        (bodies / "get.bin").write_bytes(GET_BODY)
+        get_body = str(bodies / "get.bin")
+        figures = {"off": [], "on": []}
+        configs = [("off", ["--disable-call-metrics"]),
+                   ("on", ["--otlp-endpoint", f"http://127.0.0.1:{sink_port}", "--trace-sampler",
+                           "parentbased_traceidratio", "--trace-sampler-arg", "0.01"])]
+        for _ in range(max(ROUNDS, 5)):
+            for name, extra in configs:
+                node, port = start_node(tmp, extra)
+                try:
+                    status = grpc_ok(port, "/microstate.v1.KV/Put", PUT_BODY)
+                    assert status in ("0", "unchecked"), f"Put failed with grpc-status {status}"
+                    url = f"http://127.0.0.1:{port}/microstate.v1.KV/Get"
+                    h2load(url, n=20000, body=get_body)
+                    figures[name].append(measure(node.pid, url, GET_REQUESTS, get_body)["rps"])
+                finally:
+                    node.stop()
+        off, on = statistics.median(figures["off"]), statistics.median(figures["on"])
+        print(f"  {'Get, tracing 1% + call metrics vs both off':<56}{on:>10.0f} vs {off:.0f} req/s = {on / off:.3f}x"
+              f"   target >= 0.95x", flush=True)
+        print(f"  {'  per interleaved round':<56}"
+              + ", ".join(f"{a / b:.3f}x" for a, b in zip(figures["on"], figures["off"]))
+              + f"; spans received by the collector: {counter.spans}", flush=True)
+    sink.stop(grace=None)
 
 
 def event_figures():
@@ -333,5 +389,7 @@ def event_figures():
 if __name__ == "__main__":
     if sys.argv[1:] == ["events"]:  # `scripts/bench.py events`: the EventStream figures over gRPC only
         event_figures()
+    elif sys.argv[1:] == ["observability"]:  # `scripts/bench.py observability`: tracing + metrics overhead only
+        observability_figures()
     else:
         main()

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MicroStateLog
+import MicroStateResilience
 import MicroStateRPC
 import MicroStateServices
 import MicroStateStore
@@ -27,6 +28,8 @@ public final class Node: Sendable {
     public let metrics = MetricsRegistry()
     /// The admin port's `/status` document; components add their sections.
     public let status = StatusPage()
+    /// Outbound destinations (each with its breaker), for `/metrics` and `/status`.
+    private let destinations = NIOLockedValueBox<[OutboundDestination]>([])
     private let state = NIOLockedValueBox(State())
     /// Called once if the log fails (write or fsync error). The node can no longer make writes durable;
     /// the executable logs and exits non-zero rather than serve with silently lost durability.
@@ -235,6 +238,19 @@ public final class Node: Sendable {
         return Addresses(grpc: grpcAddress, admin: adminAddress)
     }
 
+    /// Registers an outbound destination's breaker metrics and its `/status` entry.
+    private func addDestination(_ destination: OutboundDestination) {
+        self.metrics.addRenderer { destination.samples() }
+        self.destinations.withLockedValue { $0.append(destination) }
+        self.status.addSection("destinations") { [destinations = self.destinations] in
+            var section: [String: any Sendable] = [:]
+            for destination in destinations.withLockedValue({ $0 }) {
+                section[destination.name] = destination.status
+            }
+            return section
+        }
+    }
+
     private func addStatusSections(server: RPCServer, store: KVStore, grpcAddress: SocketAddress, startedAt: Date) {
         let config = self.configuration
         self.status.addSection("node") { [state = self.state] in
@@ -246,6 +262,34 @@ public final class Node: Sendable {
                 "uptime_seconds": Date().timeIntervalSince(startedAt),
                 "revision": store.durableRevision,
             ]
+        }
+        if server.loadShedding != nil {
+            self.status.addSection("load_shedding") {
+                guard let shedding = server.loadShedding else { return [:] }
+                return [
+                    "running": shedding.running, "waiting": shedding.waiting, "queued_total": shedding.queuedTotal,
+                    "rejected_total": shedding.rejectedTotal, "timed_out_total": shedding.timedOutTotal,
+                ]
+            }
+            self.metrics.addRenderer {
+                guard let shedding = server.loadShedding else { return "" }
+                return """
+                    # HELP microstatedb_load_shed_calls_total Unary calls refused with RESOURCE_EXHAUSTED and a pushback.
+                    # TYPE microstatedb_load_shed_calls_total counter
+                    microstatedb_load_shed_calls_total{reason="queue_full"} \(shedding.rejectedTotal)
+                    microstatedb_load_shed_calls_total{reason="queue_timeout"} \(shedding.timedOutTotal)
+                    # HELP microstatedb_load_queued_calls_total Unary calls that waited for a slot.
+                    # TYPE microstatedb_load_queued_calls_total counter
+                    microstatedb_load_queued_calls_total \(shedding.queuedTotal)
+                    # HELP microstatedb_load_running_calls Unary calls running now (load shedding's in-flight count).
+                    # TYPE microstatedb_load_running_calls gauge
+                    microstatedb_load_running_calls \(shedding.running)
+                    # HELP microstatedb_load_waiting_calls Unary calls waiting for a slot now.
+                    # TYPE microstatedb_load_waiting_calls gauge
+                    microstatedb_load_waiting_calls \(shedding.waiting)
+
+                    """
+            }
         }
         self.status.addSection("grpc") {
             let metrics = server.metrics
@@ -311,16 +355,39 @@ public final class Node: Sendable {
             self.metrics.addCollector { Self.traceSamples(nil) }
             return (nil, nil)
         }
+        // The export goes through the `otlp` destination's resilience policy (breaker, retries, bulkhead) and is
+        // counted in the grpc_client_* metrics.
+        let clientMetrics = GRPCCallMetrics(side: .client, methods: [(OTLPTraceExporter.exportPath, .unary)])
+        self.metrics.addRenderer { clientMetrics.render() }
+        var clientConfig = RPCClientConfiguration(host: endpoint.host, port: endpoint.port)
+        clientConfig.onCallStarted = { path in clientMetrics.recordStarted(path: path) }
+        clientConfig.onCallFinished = { path, code, duration in
+            clientMetrics.record(path: path, code: code, duration: duration.nanoseconds)
+        }
+        let client = RPCClient(configuration: clientConfig, group: self.group)
+        var policy = OutboundPolicy(self.configuration.configFile.destinations["otlp"])
+        if self.configuration.configFile.destinations["otlp"]?.timeoutMilliseconds == nil {
+            policy.timeout = tracing.batch.exportTimeout
+        }
+        if self.configuration.configFile.destinations["otlp"]?.retry.retryableCodes == nil, var retry = policy.retry {
+            // OTLP/gRPC's retryable codes (OTLP specification, "Failures").
+            retry.retryableStatusCodes = [1, 4, 10, 11, 14, 15]
+            policy.retry = retry
+        }
+        let destination = OutboundDestination(name: "otlp", policy: policy, client: client, logger: self.logger)
+        self.addDestination(destination)
         let exporter = OTLPTraceExporter(
-            endpoint: endpoint,
             resource: [
                 SpanAttribute("service.name", .string(tracing.serviceName)),
                 SpanAttribute("service.instance.id", .string(String(self.configuration.nodeID))),
                 SpanAttribute("telemetry.sdk.name", .string("microstatedb")),
                 SpanAttribute("telemetry.sdk.language", .string("swift")),
             ],
-            timeout: tracing.batch.exportTimeout,
-            group: self.group
+            timeout: policy.timeout,
+            transport: { path, request, _ in
+                try await destination.unary(path: path, request: request, idempotent: true)
+            },
+            close: { await client.close() }
         )
         let processor = BatchSpanProcessor(
             configuration: tracing.batch, exporter: exporter, eventLoop: self.group.next(), logger: self.logger

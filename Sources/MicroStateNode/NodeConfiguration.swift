@@ -1,4 +1,5 @@
 import MicroStateLog
+import MicroStateResilience
 import MicroStateRPC
 import MicroStateServices
 import MicroStateStore
@@ -24,7 +25,22 @@ public struct NodeConfiguration: Sendable {
     /// Write a snapshot and compact the log after this many records since the last snapshot.
     public var compactAfterRecords = 100_000
     /// The gRPC server's limits and timeouts (message size, streams, idle and handshake timeouts).
-    public var server = RPCServerConfiguration()
+    public var server: RPCServerConfiguration = {
+        var server = RPCServerConfiguration()
+        server.loadShedding = NodeConfiguration.defaultLoadShedding
+        return server
+    }()
+
+    /// Load shedding defaults: 4096 unary calls running, 1024 waiting up to 100 ms (whole node). A unary call
+    /// here runs for microseconds (a durable write for about one fsync), so reaching these means the node is far
+    /// behind; refusing with a pushback then keeps the admitted calls' latency instead of queueing without bound.
+    public static let defaultLoadShedding: LoadShedderConfiguration = {
+        var configuration = LoadShedderConfiguration()
+        configuration.maxInFlight = 4096
+        configuration.maxQueueLength = 1024
+        configuration.maxQueueTime = 100_000_000
+        return configuration
+    }()
     /// The store's limits (key and value sizes, txn ops, watchers, history retention, idempotency window).
     public var limits = StoreLimits()
     /// Log segment size.
@@ -54,6 +70,9 @@ public struct NodeConfiguration: Sendable {
 
     /// Span per RPC exported over OTLP/gRPC; off (and free) unless `tracing.endpoint` is set. docs/tracing.md.
     public var tracing = TracingConfiguration()
+    /// The `--config` file: outbound destinations' resilience (`destinations.otlp`, ...); its load-shedding
+    /// section is already applied to `server.loadShedding` by whoever built this configuration.
+    public var configFile = ConfigFile()
 
     public init() {}
 }

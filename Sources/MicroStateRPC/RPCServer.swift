@@ -19,6 +19,7 @@ public final class RPCServer: Sendable {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let counters = RPCServerCounters()
+    private let admissions: CallAdmissions?
     /// Server-wide state lives on one loop; connections register there (once per connection, not per call).
     private let stateLoop: any EventLoop
     private let state: NIOLoopBoundBox<State>
@@ -30,7 +31,13 @@ public final class RPCServer: Sendable {
         self.logger = logger
         self.stateLoop = group.next()
         self.state = NIOLoopBoundBox.makeBoxSendingValue(State(), eventLoop: self.stateLoop)
+        self.admissions = configuration.loadShedding.map {
+            CallAdmissions(configuration: $0, loops: Array(group.makeIterator()).count)
+        }
     }
+
+    /// Load shedding counters now; nil when shedding is off.
+    public var loadShedding: LoadSheddingMetrics? { self.admissions?.counters.snapshot }
 
     /// The server's counters now.
     public var metrics: RPCServerMetrics { self.counters.snapshot }
@@ -67,7 +74,8 @@ public final class RPCServer: Sendable {
             let connection = RPCServerConnection(
                 configuration: self.configuration, router: self.router, counters: self.counters,
                 eventLoop: channel.eventLoop, remoteAddress: channel.remoteAddress,
-                localAddress: channel.localAddress
+                localAddress: channel.localAddress,
+                admission: self.admissions?.admission(for: channel.eventLoop)
             )
             let handler = HTTP2ServerConnectionHandler(
                 configuration: self.configuration.http2Configuration, eventLoop: channel.eventLoop,

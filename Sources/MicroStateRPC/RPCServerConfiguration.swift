@@ -1,4 +1,5 @@
 import MicroStateHTTP2
+import MicroStateResilience
 import NIOCore
 
 /// Settings of an `RPCServer`. Every limit bounds something a client can make the server hold.
@@ -37,6 +38,10 @@ public struct RPCServerConfiguration: Sendable {
     public var maxConnections: Int = 4096
     /// How long `shutdown()` lets in-flight calls finish before cancelling them. Default 10 s.
     public var shutdownGracePeriod: TimeAmount = .seconds(10)
+    /// Server-side load shedding of unary calls (see `CallAdmission`): at most `maxInFlight` running and
+    /// `maxQueueLength` waiting up to `maxQueueTime`, the rest refused with RESOURCE_EXHAUSTED and
+    /// `grpc-retry-pushback-ms`. Limits are for the whole server, divided among its event loops. nil = off.
+    public var loadShedding: LoadShedderConfiguration?
     /// gRFC A9 MAX_CONNECTION_AGE (±10 % jitter) and its grace; see `HTTP2ServerConfiguration.maxConnectionAge`.
     /// Default nil: connections live until idle.
     public var maxConnectionAge: TimeAmount?

@@ -13,11 +13,14 @@ final class RPCServerConnection: HTTP2ServerConnectionDelegate {
     let localAddress: SocketAddress?
     /// Unary results completed on other threads, on their way to this loop.
     let completions: ServerCompletionInbox
+    /// This loop's load shedding; nil when off.
+    let admission: CallAdmission?
 
     init(
         configuration: RPCServerConfiguration, router: RPCRouter, counters: RPCServerCounters, eventLoop: any EventLoop,
-        remoteAddress: SocketAddress?, localAddress: SocketAddress? = nil
+        remoteAddress: SocketAddress?, localAddress: SocketAddress? = nil, admission: CallAdmission? = nil
     ) {
+        self.admission = admission
         self.configuration = configuration
         self.router = router
         self.counters = counters

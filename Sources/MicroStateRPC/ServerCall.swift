@@ -1,4 +1,5 @@
 import MicroStateHTTP2
+import MicroStateResilience
 import NIOCore
 
 /// One gRPC call on the server: receives the request parts of its HTTP/2 stream, runs the handler, and
@@ -20,6 +21,19 @@ final class ServerCall: ServerContext, HTTP2ServerStreamDelegate {
     private var writer: ServerStreamWriter?
     /// A bidirectional-streaming handler's request side; released when the call ends.
     private var requestHandler: RequestStreamHandler?
+    /// Where a unary call stands with the connection's load shedding (`CallAdmission`).
+    private var admissionState = AdmissionState.none
+    /// Sent with a Trailers-Only status (the shedding pushback).
+    private var extraTrailers: [HTTP2Header] = []
+
+    private enum AdmissionState {
+        /// Not subject (shedding off, or a streaming call), or refused.
+        case none
+        /// Holds a slot since `since`.
+        case running(since: NIODeadline)
+        /// Queued with its request message; the handler has not run.
+        case waiting(LoadShedderTicket, ByteBuffer)
+    }
 
     init(
         stream: HTTP2ServerStream,
@@ -181,6 +195,18 @@ final class ServerCall: ServerContext, HTTP2ServerStreamDelegate {
         case .invokeHandler(let message):
             switch self.method {
             case .unary(let handler):
+                if let admission = self.connection.admission {
+                    switch admission.arrive(self) {
+                    case .run:
+                        self.admissionState = .running(since: .now())
+                    case .wait(let ticket):
+                        self.admissionState = .waiting(ticket, message)
+                        return
+                    case .reject(let pushback):
+                        self.shed(pushbackMilliseconds: pushback, queued: false)
+                        return
+                    }
+                }
                 handler(message, self.context, UnaryResponder(call: self))
             case .serverStreaming(let handler):
                 let writer = ServerStreamWriter(call: self)
@@ -208,7 +234,7 @@ final class ServerCall: ServerContext, HTTP2ServerStreamDelegate {
             preconditionFailure("sendMessage is handled where the message is")
         case .sendStatus(let status, let trailersOnly, let cancel):
             if trailersOnly {
-                self.stream.respond(headers: ServerResponseHeaders.trailersOnly(status), endStream: true)
+                self.stream.respond(headers: ServerResponseHeaders.trailersOnly(status) + self.extraTrailers, endStream: true)
             } else {
                 self.stream.finish(trailers: ServerResponseHeaders.trailers(status))
             }
@@ -218,9 +244,48 @@ final class ServerCall: ServerContext, HTTP2ServerStreamDelegate {
         }
     }
 
+    // MARK: - Load shedding
+
+    /// A queued unary call got a slot: its handler runs now.
+    func admissionStarted() {
+        guard case .waiting(_, let message) = self.admissionState, case .unary(let handler) = self.method else { return }
+        self.admissionState = .running(since: .now())
+        handler(message, self.context, UnaryResponder(call: self))
+    }
+
+    /// A queued unary call waited the longest queue time: refused without running.
+    func admissionTimedOut(pushbackMilliseconds: UInt64) {
+        guard case .waiting = self.admissionState else { return }
+        self.admissionState = .none
+        self.shed(pushbackMilliseconds: pushbackMilliseconds, queued: true)
+    }
+
+    private func shed(pushbackMilliseconds: UInt64, queued: Bool) {
+        self.extraTrailers = [HTTP2Header("grpc-retry-pushback-ms", String(pushbackMilliseconds))]
+        let why = queued ? "waited the longest queue time" : "the queue is full"
+        self.perform(
+            self.machine.finish(
+                Status(
+                    code: .resourceExhausted,
+                    message: "node overloaded (\(why)); retry after \(pushbackMilliseconds) ms"
+                )
+            )
+        )
+    }
+
     private func ended(status: Status, cancel: Bool) {
         self.deadlineTimer?.cancel()
         self.deadlineTimer = nil
+        switch self.admissionState {
+        case .none:
+            break
+        case .running(let since):
+            self.admissionState = .none
+            self.connection.admission?.finished(serviceTime: .now() - since)
+        case .waiting(let ticket, _):
+            self.admissionState = .none
+            self.connection.admission?.cancel(ticket)
+        }
         // Its closures usually capture the writer, which holds this call: break the cycle.
         self.requestHandler = nil
         if cancel {

@@ -119,6 +119,24 @@ struct Serve: AsyncParsableCommand {
     )
     var callMetrics = true
 
+    @Option(help: ArgumentHelp(
+        "YAML configuration file: outbound destinations' resilience and load shedding (flags override it).",
+        discussion: "Keys: server.load_shedding.{max_in_flight_calls,max_queued_calls,max_queue_wait_ms}; destinations.<name>.{timeout_ms,max_concurrent_calls,circuit_breaker,retry,retry_throttling} with <name> otlp. An unknown key or bad value stops startup naming the key. See docs/resilience.md."
+    ))
+    var config: String?
+
+    @Option(help: ArgumentHelp(
+        "Unary calls running at once before calls queue (load shedding; 0 = off). Default 4096.",
+        discussion: "Beyond --max-queued-calls waiting (default 1024) or after --max-queue-wait-ms (default 100) a call is refused with RESOURCE_EXHAUSTED and grpc-retry-pushback-ms. Streaming calls are not counted."
+    ))
+    var maxInFlightCalls: Int?
+
+    @Option(help: "Unary calls waiting for a slot before further ones are refused. Default 1024.")
+    var maxQueuedCalls: Int?
+
+    @Option(help: "Longest a unary call waits for a slot before it is refused, in ms. Default 100.")
+    var maxQueueWaitMs: Int?
+
     @Option(help: "Log line format: text (human) or json (one JSON object per line, for log collectors).")
     var logFormat: LogFormat = .text
 
@@ -185,6 +203,12 @@ struct Serve: AsyncParsableCommand {
         if let delay = self.traceBatchDelayMs, delay <= 0 {
             throw ValidationError("--trace-batch-delay-ms must be positive, got \(delay)")
         }
+        for (flag, value) in [("--max-in-flight-calls", self.maxInFlightCalls), ("--max-queued-calls", self.maxQueuedCalls),
+                              ("--max-queue-wait-ms", self.maxQueueWaitMs)] {
+            if let value, !(0...1_000_000).contains(value) {
+                throw ValidationError("\(flag) must be between 0 and 1000000, got \(value)")
+            }
+        }
         if !(0...1_000_000).contains(self.liveDeliveryIntervalUs) {
             throw ValidationError("--live-delivery-interval-us must be between 0 and 1000000, got \(self.liveDeliveryIntervalUs)")
         }
@@ -211,6 +235,25 @@ struct Serve: AsyncParsableCommand {
         config.server.shutdownGracePeriod = .seconds(Int64(self.shutdownGraceSeconds))
         config.drainDelay = .seconds(Int64(self.drainDelaySeconds))
         config.callMetrics = self.callMetrics
+        if let path = self.config {
+            do {
+                config.configFile = try ConfigFile.load(path: path)
+            } catch {
+                throw ValidationError("--config \(error)")
+            }
+        }
+        let shedding = config.configFile.loadShedding
+        let inFlight = self.maxInFlightCalls ?? shedding.maxInFlightCalls ?? NodeConfiguration.defaultLoadShedding.maxInFlight
+        if inFlight == 0 {
+            config.server.loadShedding = nil
+        } else {
+            var load = NodeConfiguration.defaultLoadShedding
+            load.maxInFlight = inFlight
+            load.maxQueueLength = self.maxQueuedCalls ?? shedding.maxQueuedCalls ?? load.maxQueueLength
+            let wait = self.maxQueueWaitMs ?? shedding.maxQueueWaitMilliseconds
+            load.maxQueueTime = wait.map { UInt64($0) * 1_000_000 } ?? load.maxQueueTime
+            config.server.loadShedding = load
+        }
         config.server.maxConnectionAge = self.maxConnectionAgeSeconds > 0 ? .seconds(Int64(self.maxConnectionAgeSeconds)) : nil
         config.server.maxConnectionAgeGrace = .seconds(Int64(self.maxConnectionAgeGraceSeconds))
         config.server.minPingInterval = .seconds(Int64(self.keepaliveMinPingIntervalSeconds))
