@@ -297,6 +297,7 @@ def observability_figures():
         (bodies / "get.bin").write_bytes(GET_BODY)
         get_body = str(bodies / "get.bin")
         figures = {"off": [], "on": []}
+        cpu = {"off": [], "on": []}
         configs = [("off", ["--disable-call-metrics"]),
                    ("on", ["--otlp-endpoint", f"http://127.0.0.1:{sink_port}", "--trace-sampler",
                            "parentbased_traceidratio", "--trace-sampler-arg", "0.01"])]
@@ -308,7 +309,9 @@ def observability_figures():
                     assert status in ("0", "unchecked"), f"Put failed with grpc-status {status}"
                     url = f"http://127.0.0.1:{port}/microstate.v1.KV/Get"
                     h2load(url, n=20000, body=get_body)
-                    figures[name].append(measure(node.pid, url, GET_REQUESTS, get_body)["rps"])
+                    result = measure(node.pid, url, GET_REQUESTS, get_body)
+                    figures[name].append(result["rps"])
+                    cpu[name].append(result["cpu_us"])
                 finally:
                     node.stop()
         off, on = statistics.median(figures["off"]), statistics.median(figures["on"])
@@ -317,6 +320,9 @@ def observability_figures():
         print(f"  {'  per interleaved round':<56}"
               + ", ".join(f"{a / b:.3f}x" for a, b in zip(figures["on"], figures["off"]))
               + f"; spans received by the collector: {counter.spans}", flush=True)
+        print(f"  {'  node CPU per Get, on vs off':<56}{statistics.median(cpu['on']):>10.2f} vs "
+              f"{statistics.median(cpu['off']):.2f} us = {statistics.median(cpu['off']) / statistics.median(cpu['on']):.3f}x",
+              flush=True)
     sink.stop(grace=None)
 
 

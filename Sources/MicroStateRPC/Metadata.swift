@@ -33,13 +33,21 @@ public struct Metadata: Sendable, Hashable, Sequence, ExpressibleByDictionaryLit
 
     /// The first value for `name` (case-insensitive), if any.
     public func first(_ name: String) -> String? {
-        let lower = name.lowercased()
+        guard !self.storage.isEmpty else { return nil }
+        let lower = Self.lowercased(name)
         return self.storage.first { $0.name == lower }?.value
+    }
+
+    /// `name` lower-cased, without a copy when it already is (the usual case: names in code are literals).
+    @inline(__always)
+    private static func lowercased(_ name: String) -> String {
+        name.utf8.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") } ? name.lowercased() : name
     }
 
     /// Every value for `name` (case-insensitive), in order.
     public func values(_ name: String) -> [String] {
-        let lower = name.lowercased()
+        guard !self.storage.isEmpty else { return [] }
+        let lower = Self.lowercased(name)
         return self.storage.filter { $0.name == lower }.map(\.value)
     }
 

@@ -30,7 +30,6 @@ public final class Tracer: Sendable {
     /// starts one, and samples per `sampler`.
     public func startServerSpan(_ head: ServerCallHead) -> ServerSpan {
         let extracted = TracePropagation.extract(from: head.metadata)
-        let now = self.clock.nowUnixNanos()
         let traceID = extracted.parent?.traceID ?? self.ids.newTraceID()
         let sampled = extracted.debug || self.sampler.shouldSample(traceID: traceID, parentSampled: extracted.sampled)
         var flags = extracted.parent?.flags.known ?? TraceFlags(rawValue: 0)
@@ -44,7 +43,10 @@ public final class Tracer: Sendable {
             traceState: extracted.parent?.traceState ?? TraceState()
         )
         let requestID = head.metadata.first(TracePropagation.requestIDHeader)
-        let (name, service, method) = RPCSemanticConventions.split(path: head.path)
+        // An unsampled span is never exported: it carries the context for propagation and nothing else, so most
+        // calls (1 % sampling) skip the clock, the name and the attributes.
+        let now = sampled ? self.clock.nowUnixNanos() : 0
+        let (name, service, method) = sampled ? RPCSemanticConventions.split(path: head.path) : ("", "", "")
         var data = SpanData(
             context: context, parentSpanID: extracted.parent?.spanID, parentIsRemote: extracted.parent != nil,
             name: name, kind: .server, startUnixNanos: now, endUnixNanos: now
