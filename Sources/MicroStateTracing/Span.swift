@@ -20,7 +20,8 @@ public final class Span: Sendable {
     /// Whether the span will be exported.
     public let isRecording: Bool
     private let tracer: Tracer
-    private let state: NIOLockedValueBox<State>
+    /// Only a recording span has state: an unsampled one (most of them) costs one allocation, not two.
+    private let state: NIOLockedValueBox<State>?
 
     private struct State {
         var data: SpanData?
@@ -31,13 +32,13 @@ public final class Span: Sendable {
         self.context = data.context
         self.parentSpanID = parentSpanID
         self.isRecording = isRecording
-        self.state = NIOLockedValueBox(State(data: isRecording ? data : nil))
+        self.state = isRecording ? NIOLockedValueBox(State(data: data)) : nil
     }
 
     /// Adds or replaces an attribute (no-op when not recording or ended).
     public func setAttribute(_ key: String, _ value: SpanAttributeValue) {
         guard self.isRecording else { return }
-        self.state.withLockedValue { state in
+        self.state?.withLockedValue { state in
             guard state.data != nil else { return }
             state.data!.attributes.removeAll { $0.key == key }
             state.data!.attributes.append(SpanAttribute(key, value))
@@ -48,7 +49,7 @@ public final class Span: Sendable {
     public func addEvent(_ name: String, attributes: [SpanAttribute] = []) {
         guard self.isRecording else { return }
         let now = self.tracer.clock.nowUnixNanos()
-        self.state.withLockedValue { state in
+        self.state?.withLockedValue { state in
             guard state.data != nil, state.data!.events.count < Tracer.maxEventsPerSpan else { return }
             state.data!.events.append(SpanEvent(name: name, timeUnixNanos: now, attributes: attributes))
         }
@@ -72,7 +73,7 @@ public final class Span: Sendable {
 
     func end(status: SpanStatus, atUnixNanos end: UInt64) {
         guard self.isRecording else { return }
-        let finished: SpanData? = self.state.withLockedValue { state in
+        let finished: SpanData? = self.state?.withLockedValue { state in
             guard var data = state.data else { return nil }
             state.data = nil
             data.endUnixNanos = max(end, data.startUnixNanos)
@@ -162,6 +163,6 @@ public final class ServerSpan: ServerCallObserver {
 extension Span {
     /// The span's name.
     var name: String {
-        self.state.withLockedValue { $0.data?.name ?? "" }
+        self.state?.withLockedValue { $0.data?.name ?? "" } ?? ""
     }
 }
