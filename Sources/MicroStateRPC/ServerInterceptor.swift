@@ -63,3 +63,28 @@ public protocol ServerInterceptor: Sendable {
     /// Decides about one call.
     func intercept(_ head: ServerCallHead) -> ServerAdmission
 }
+
+/// A timed step inside a call (waiting for the log to make a write durable, ...), as tracing records it.
+public protocol ServerCallStep: Sendable {
+    /// Ends the step; `error` describes a failure.
+    func end(error: String?)
+}
+
+/// An observer that records the steps of its call: a sampled trace's SERVER span makes each a child span.
+public protocol ServerCallStepRecorder: ServerCallObserver {
+    /// Starts a step named `name`, or nil when this call's steps are not recorded (an unsampled trace).
+    func startStep(_ name: String) -> (any ServerCallStep)?
+}
+
+extension ServerContext {
+    /// Starts a named step of this call for the observer that records steps (tracing), or returns nil — at the
+    /// cost of one empty-array check when no interceptor is installed.
+    public func startStep(_ name: String) -> (any ServerCallStep)? {
+        for observer in self.observers {
+            if let recorder = observer as? any ServerCallStepRecorder {
+                return recorder.startStep(name)
+            }
+        }
+        return nil
+    }
+}

@@ -66,8 +66,8 @@ public final class EventStreamService: Sendable {
     /// Registers every EventStream method with the router.
     public func register(with router: RPCRouter) {
         let prefix = "/\(Self.serviceName)/"
-        router.registerUnary(prefix + "Append") { request, _, responder in
-            self.append(request, responder)
+        router.registerUnary(prefix + "Append") { request, context, responder in
+            self.append(request, context, responder)
         }
         router.registerServerStreaming(prefix + "Read") { request, context, writer in
             self.read(request, context, writer)
@@ -110,7 +110,7 @@ public final class EventStreamService: Sendable {
 
     // MARK: Unary methods
 
-    func append(_ buffer: ByteBuffer, _ responder: UnaryResponder) {
+    func append(_ buffer: ByteBuffer, _ context: ServerContext, _ responder: UnaryResponder) {
         let request: AppendRequest
         let expected: StoreExpectedRevision
         do {
@@ -128,7 +128,9 @@ public final class EventStreamService: Sendable {
                 contentType: event.contentType
             )
         }
+        let step = context.startStep(KVService.durableWriteStep)
         self.store.append(stream: request.stream, expected: expected, events: events) { result in
+            step?.end(result)
             responder.complete(
                 result.map { appended in
                     AppendResponse(

@@ -10,14 +10,16 @@ extension KVService {
     /// Ops inside a Txn are plain: conditions belong in `compares`, so a Put or Delete op carrying
     /// `expected_revision` or `idempotency_key`, or a Get op with a past `revision`, is `INVALID_ARGUMENT`
     /// rather than silently ignored (etcd's RequestPut has no such fields at all).
-    func txn(_ buffer: ByteBuffer, _ responder: UnaryResponder) {
+    func txn(_ buffer: ByteBuffer, _ context: ServerContext, _ responder: UnaryResponder) {
         let request: StoreTxnRequest
         do {
             request = try Self.storeTxn(decodeRequest(TxnRequest.self, from: buffer))
         } catch {
             return responder.fail(StatusMapping.rpcError(error))
         }
+        let step = context.startStep(KVService.durableWriteStep)
         self.store.txn(request) { result in
+            step?.end(result)
             responder.complete(
                 result.map { result in
                     TxnResponse(

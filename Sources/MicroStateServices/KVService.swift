@@ -37,20 +37,20 @@ public final class KVService: Sendable {
     /// Registers every KV method with the router.
     public func register(with router: RPCRouter) {
         let prefix = "/\(Self.serviceName)/"
-        router.registerUnary(prefix + "Put") { request, _, responder in
-            self.put(request, responder)
+        router.registerUnary(prefix + "Put") { request, context, responder in
+            self.put(request, context, responder)
         }
         router.registerUnary(prefix + "Get") { request, _, responder in
             responder.complete(Result { try self.get(request) })
         }
-        router.registerUnary(prefix + "Delete") { request, _, responder in
-            self.delete(request, responder)
+        router.registerUnary(prefix + "Delete") { request, context, responder in
+            self.delete(request, context, responder)
         }
         router.registerUnary(prefix + "Range") { request, _, responder in
             responder.complete(Result { try self.range(request) })
         }
-        router.registerUnary(prefix + "Txn") { request, _, responder in
-            self.txn(request, responder)
+        router.registerUnary(prefix + "Txn") { request, context, responder in
+            self.txn(request, context, responder)
         }
         router.registerServerStreaming(prefix + "Watch") { request, context, writer in
             self.watch(request, context, writer)
@@ -72,13 +72,14 @@ public final class KVService: Sendable {
 
     // MARK: Unary methods
 
-    func put(_ buffer: ByteBuffer, _ responder: UnaryResponder) {
+    func put(_ buffer: ByteBuffer, _ context: ServerContext, _ responder: UnaryResponder) {
         let request: PutRequest
         do {
             request = try decodeRequest(PutRequest.self, from: buffer)
         } catch {
             return responder.fail(StatusMapping.rpcError(error))
         }
+        let step = context.startStep(Self.durableWriteStep)
         self.store.put(
             key: request.key,
             value: request.value,
@@ -86,6 +87,7 @@ public final class KVService: Sendable {
             ttlMilliseconds: request.ttlMs,
             idempotencyKey: request.idempotencyKey
         ) { result in
+            step?.end(result)
             responder.complete(result.map { PutResponse(header: self.header(), revision: $0.revision) }.mapError { $0 })
         }
     }
@@ -96,14 +98,16 @@ public final class KVService: Sendable {
         return GetResponse(header: self.header(), found: found != nil, kv: found.map(KeyValue.init))
     }
 
-    func delete(_ buffer: ByteBuffer, _ responder: UnaryResponder) {
+    func delete(_ buffer: ByteBuffer, _ context: ServerContext, _ responder: UnaryResponder) {
         let request: DeleteRequest
         do {
             request = try decodeRequest(DeleteRequest.self, from: buffer)
         } catch {
             return responder.fail(StatusMapping.rpcError(error))
         }
+        let step = context.startStep(Self.durableWriteStep)
         self.store.delete(key: request.key, expectedRevision: request.expectedRevision) { result in
+            step?.end(result)
             responder.complete(
                 result.map { DeleteResponse(header: self.header(), deleted: $0.deleted, revision: $0.revision) }
                     .mapError { $0 }

@@ -1,4 +1,5 @@
 import MicroStateRPC
+import MicroStateStore
 import MicroStateWire
 import NIOCore
 
@@ -21,6 +22,22 @@ extension UnaryResponder {
             self.succeed(message.wireBytes())
         case .failure(let error):
             self.fail(StatusMapping.rpcError(error))
+        }
+    }
+}
+
+extension KVService {
+    /// The traced step of a write from the store's apply until the log made it durable (per `--durability`: the
+    /// fdatasync with fsync) — a child span of sampled calls.
+    static let durableWriteStep = "microstatedb.wal.durable_write"
+}
+
+extension ServerCallStep {
+    /// Ends the step with a store result: failures name their error.
+    func end<Success>(_ result: Result<Success, StoreError>) {
+        switch result {
+        case .success: self.end(error: nil)
+        case .failure(let error): self.end(error: "\(error.code)")
         }
     }
 }

@@ -166,3 +166,16 @@ extension Span {
         self.state?.withLockedValue { $0.data?.name ?? "" } ?? ""
     }
 }
+
+extension ServerSpan: ServerCallStepRecorder {
+    /// A child span (INTERNAL) for a step of the call, when this span is sampled.
+    public func startStep(_ name: String) -> (any ServerCallStep)? {
+        self.span.isRecording ? self.startChild(name) : nil
+    }
+}
+
+extension Span: ServerCallStep {
+    public func end(error: String?) {
+        self.end(status: error.map { .error($0) } ?? .unset)
+    }
+}

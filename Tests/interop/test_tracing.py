@@ -108,9 +108,14 @@ def test_w3c_traceparent_continues_the_trace_in_a_server_span(traced):
         ("tracestate", "vendor=opaque,other=x"),
         ("x-request-id", "req-42"),
     ])
-    spans = collector.wait_for(lambda s: s.trace_id.hex() == TRACE_ID)
+    spans = collector.wait_for(lambda s: s.trace_id.hex() == TRACE_ID and s.kind == trace_pb2.Span.SPAN_KIND_SERVER)
     assert len(spans) == 1, spans
     span = spans[0]
+    # The wait for the write to become durable is a child span of the call's.
+    steps = collector.wait_for(lambda s: s.trace_id.hex() == TRACE_ID and s.kind == trace_pb2.Span.SPAN_KIND_INTERNAL)
+    assert [(s.name, s.parent_span_id) for s in steps] == [("microstatedb.wal.durable_write", span.span_id)]
+    assert span.start_time_unix_nano <= steps[0].start_time_unix_nano <= steps[0].end_time_unix_nano
+    assert steps[0].end_time_unix_nano <= span.end_time_unix_nano
     assert span.name == "microstate.v1.KV/Put"
     assert span.kind == trace_pb2.Span.SPAN_KIND_SERVER
     assert span.parent_span_id.hex() == CLIENT_SPAN
@@ -142,7 +147,7 @@ def test_failed_call_span_has_error_status_per_semconv(traced):
         kv.Put(kv_pb2.PutRequest(key=b"", value=b"v"), timeout=10, metadata=[
             ("traceparent", f"00-{TRACE_ID}-{CLIENT_SPAN}-01")])
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    span = collector.wait_for(lambda s: s.trace_id.hex() == TRACE_ID)[0]
+    span = collector.wait_for(lambda s: s.trace_id.hex() == TRACE_ID and s.kind == trace_pb2.Span.SPAN_KIND_SERVER)[0]
     assert attributes(span)["rpc.grpc.status_code"] == 3
     assert span.status.code == trace_pb2.Status.STATUS_CODE_UNSET
 
@@ -164,7 +169,7 @@ def test_invalid_traceparent_starts_a_new_trace(traced):
 def test_b3_context_is_continued(traced, headers):
     node, kv, collector = traced
     kv.Put(kv_pb2.PutRequest(key=b"b3", value=b"v"), timeout=10, metadata=headers)
-    span = collector.wait_for(lambda s: s.trace_id.hex() == TRACE_ID)[0]
+    span = collector.wait_for(lambda s: s.trace_id.hex() == TRACE_ID and s.kind == trace_pb2.Span.SPAN_KIND_SERVER)[0]
     assert span.parent_span_id.hex() == CLIENT_SPAN
     assert span.name == "microstate.v1.KV/Put"
 
@@ -174,7 +179,8 @@ def test_w3c_wins_over_b3(traced):
     other = "a" * 32
     kv.Put(kv_pb2.PutRequest(key=b"both", value=b"v"), timeout=10, metadata=[
         ("b3", f"{other}-{'b' * 16}-1"), ("traceparent", f"00-{TRACE_ID}-{CLIENT_SPAN}-01")])
-    span = collector.wait_for(lambda s: s.trace_id.hex() in (TRACE_ID, other))[0]
+    span = collector.wait_for(lambda s: s.trace_id.hex() in (TRACE_ID, other)
+                              and s.kind == trace_pb2.Span.SPAN_KIND_SERVER)[0]
     assert span.trace_id.hex() == TRACE_ID
 
 
