@@ -69,10 +69,11 @@ struct NodeTracingTests {
             path: "/microstate.v1.KV/Put", request: PutRequest(key: Array("k".utf8), value: Array("v".utf8)).wireBytes(),
             metadata: metadata, timeout: .seconds(10)
         )
-        let spans = await collector.waitForSpans(count: 1)
-        // The counter moves once the collector's answer is back, just after it stored the span.
+        // The SERVER span and its child for the wait until the write was durable.
+        let spans = await collector.waitForSpans(count: 2)
+        // The counter moves once the collector's answer is back, just after it stored the spans.
         var metrics = running.node.metrics.render()
-        for _ in 0..<100 where !metrics.contains("microstatedb_trace_spans_exported_total 1") {
+        for _ in 0..<100 where !metrics.contains("microstatedb_trace_spans_exported_total 2") {
             try await Task.sleep(for: .milliseconds(20))
             metrics = running.node.metrics.render()
         }
@@ -80,7 +81,9 @@ struct NodeTracingTests {
         await collector.server.shutdown()
         try await collector.group.shutdownGracefully()
 
-        let span = try #require(spans.first)
+        let span = try #require(spans.first { $0.kind == .server })
+        let step = try #require(spans.first { $0.kind == .internal })
+        #expect(step.name == "microstatedb.wal.durable_write" && step.parentSpanID == span.spanID)
         #expect(span.name == "microstate.v1.KV/Put")
         #expect(span.kind == .server)
         #expect(span.traceID == TraceID(high: 0x4bf9_2f35_77b3_4da6, low: 0xa3ce_929d_0e0e_4736).bytes)
@@ -89,7 +92,7 @@ struct NodeTracingTests {
         let resource = try #require(collector.resources.withLockedValue { $0.first })
         #expect(resource.attributes.contains(OTLP.KeyValue("service.name", .string("microstatedb"))))
         #expect(resource.attributes.contains(OTLP.KeyValue("service.instance.id", .string("9"))))
-        #expect(metrics.contains("microstatedb_trace_spans_exported_total 1"))
+        #expect(metrics.contains("microstatedb_trace_spans_exported_total 2"))
     }
 
     @Test("Without an endpoint no interceptor is installed, and the span counters read 0")
