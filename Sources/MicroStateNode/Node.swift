@@ -174,6 +174,9 @@ public final class Node: Sendable {
                 wal.flushPending()
             }
         }
+        serverConfig.onCallFailed = { [logger = self.logger] context, status, duration in
+            Self.logFailedCall(logger, context, status, duration)
+        }
         if config.callMetrics {
             let callMetrics = GRPCCallMetrics(side: .server, methods: router.methodKinds)
             let previousStartHook = serverConfig.onCallStarted
@@ -236,6 +239,35 @@ public final class Node: Sendable {
             $0.ready = true
         }
         return Addresses(grpc: grpcAddress, admin: adminAddress)
+    }
+
+    /// One log line per failed call, naming the request (`x-request-id`) and trace (`traceparent`'s trace id) so a
+    /// client's report can be found at 3 a.m.: warning for the server's faults (UNKNOWN, INTERNAL, DATA_LOSS,
+    /// UNAVAILABLE), debug for the caller's (invalid arguments, not found, aborted, cancelled, ...).
+    static func logFailedCall(_ logger: Logger, _ context: ServerContext, _ status: Status, _ duration: TimeAmount) {
+        let serverFault: Set<Status.Code> = [.unknown, .internalError, .dataLoss, .unavailable]
+        let level: Logger.Level = serverFault.contains(status.code) ? .warning : .debug
+        guard logger.logLevel <= level else { return }
+        var metadata: Logger.Metadata = [
+            "path": "\(context.path)", "code": "\(status.code)", "message": "\(status.message)",
+            "duration_ms": "\(Double(duration.nanoseconds) / 1e6)",
+        ]
+        if let requestID = context.metadata.first("x-request-id") {
+            metadata["request_id"] = "\(requestID)"
+        }
+        // W3C traceparent: version-traceid-parentid-flags; the trace id is the second field.
+        if let traceparent = context.metadata.first("traceparent"), traceparent.utf8.count >= 55 {
+            let fields = traceparent.split(separator: "-")
+            if fields.count >= 4, fields[1].utf8.count == 32 {
+                metadata["trace_id"] = "\(fields[1])"
+            }
+        } else if let b3 = context.metadata.first("b3") ?? context.metadata.first("x-b3-traceid") {
+            metadata["trace_id"] = "\(b3.split(separator: "-").first ?? "")"
+        }
+        if let peer = context.remoteAddress {
+            metadata["peer"] = "\(peer)"
+        }
+        logger.log(level: level, "call failed", metadata: metadata)
     }
 
     /// Registers an outbound destination's breaker metrics and its `/status` entry.

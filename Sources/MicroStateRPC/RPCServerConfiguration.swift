@@ -52,6 +52,11 @@ public struct RPCServerConfiguration: Sendable {
     /// See `HTTP2ServerConfiguration.permitPingsWithoutCalls`. Default false.
     public var permitPingsWithoutCalls = false
 
+    /// Called once per call that reached its handler and ended with a status other than OK (cancellations
+    /// included), on the connection's event loop, with the call's context (path, metadata such as `x-request-id`
+    /// and `traceparent`, observers) — the node's failed-call log. Never called for OK calls.
+    public var onCallFailed: (@Sendable (_ context: ServerContext, _ status: Status, _ duration: TimeAmount) -> Void)?
+
     /// Called once per call that passed the HTTP checks (known method or not), on the connection's event loop,
     /// before its handler: keep it cheap. The `grpc_server_started_total` hook.
     public var onCallStarted: (@Sendable (_ path: String) -> Void)?

@@ -301,5 +301,8 @@ final class ServerCall: ServerContext, HTTP2ServerStreamDelegate {
         }
         self.connection.callFinished(path: self.context.path, code: status.code, started: self.started)
         RPCServerConnection.notify(self.context.observers, status: status, started: self.started)
+        if status.code != .ok, let hook = self.connection.configuration.onCallFailed {
+            hook(self.context, status, .now() - self.started)
+        }
     }
 }

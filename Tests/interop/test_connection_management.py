@@ -119,3 +119,23 @@ def test_json_log_format_writes_one_json_object_per_line(started):
     parsed = [json.loads(line) for line in lines]
     assert all({"ts", "level", "logger", "msg"} <= set(entry) for entry in parsed)
     assert any(entry["msg"] == "gRPC server listening" and "address" in entry for entry in parsed)
+
+
+@pytest.mark.parametrize("started", [["--log-format", "json", "--log-level", "debug"]], indirect=True)
+def test_a_failed_call_is_logged_with_its_request_id_and_trace_id(started):
+    import json
+    with started.channel() as ch:
+        kv = kv_pb2_grpc.KVStub(ch)
+        with pytest.raises(grpc.RpcError) as error:
+            kv.Put(kv_pb2.PutRequest(key=b"", value=b"v"), timeout=10, metadata=[
+                ("x-request-id", "req-7"),
+                ("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")])
+        assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    started.terminate()
+    lines = [json.loads(line) for line in started.stderr_lines if line.strip()]
+    failed = [entry for entry in lines if entry["msg"] == "call failed"]
+    assert len(failed) == 1, failed
+    entry = failed[0]
+    assert entry["level"] == "debug"  # the caller's fault; server faults are warnings
+    assert entry["path"] == "/microstate.v1.KV/Put" and entry["code"] == "INVALID_ARGUMENT"
+    assert entry["request_id"] == "req-7" and entry["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
