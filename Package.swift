@@ -74,6 +74,9 @@ let package = Package(
             swiftSettings: hotPath
         ),
 
+        // Schema registry's pure parts: compatibility levels and the per-type checkers (issue #5). No I/O.
+        .target(name: "MicroStateSchema"),
+
         // HTTP/2 transport over nghttp2 + NIO. The only Swift module importing nghttp2.
         .target(name: "MicroStateHTTP2", dependencies: ["CNGHTTP2", logging, atomics] + nio, swiftSettings: hotPath),
         // gRPC protocol: framing, status, metadata, deadlines, router, server and client. No HTTP/2 here.
@@ -146,6 +149,7 @@ let package = Package(
                 + [.product(name: "NIOEmbedded", package: "swift-nio")]
         ),
         .testTarget(name: "MicroStateCompressionTests", dependencies: ["MicroStateCompression"]),
+        .testTarget(name: "MicroStateSchemaTests", dependencies: ["MicroStateSchema"]),
         .testTarget(name: "MicroStateLogTests", dependencies: ["MicroStateLog", "MicroStateCompression"]),
         .testTarget(name: "MicroStateStoreTests", dependencies: ["MicroStateStore", "MicroStateLog"]),
         .testTarget(name: "MicroStateResilienceTests", dependencies: ["MicroStateResilience"]),
