@@ -36,6 +36,38 @@ enum RawFrame {
         buffer.writeInteger(stream & 0x7FFF_FFFF)
     }
 
+    /// The SETTINGS ACK a client owes every SETTINGS frame.
+    static func settingsAck(_ allocator: ByteBufferAllocator) -> ByteBuffer {
+        var ack = allocator.buffer(capacity: 9)
+        header(into: &ack, length: 0, type: settings, flags: Self.ack, stream: 0)
+        return ack
+    }
+
+    /// The PING ACK echoing `payload`.
+    static func pong(_ payload: inout ByteBuffer, _ allocator: ByteBufferAllocator) -> ByteBuffer {
+        var pong = allocator.buffer(capacity: 9 + payload.readableBytes)
+        header(into: &pong, length: payload.readableBytes, type: ping, flags: Self.ack, stream: 0)
+        pong.writeBuffer(&payload)
+        return pong
+    }
+
+    /// Takes every complete frame off the front of `pending` (type, flags, stream, payload), leaving a partial one.
+    static func frames(_ pending: inout ByteBuffer, _ body: (UInt8, UInt8, UInt32, inout ByteBuffer) -> Void) {
+        while pending.readableBytes >= 9 {
+            let start = pending.readerIndex
+            let length = Int(pending.getInteger(at: start, as: UInt8.self)!) << 16
+                | Int(pending.getInteger(at: start + 1, as: UInt16.self)!)
+            guard pending.readableBytes >= 9 + length else { break }
+            let type = pending.getInteger(at: start + 3, as: UInt8.self)!
+            let flags = pending.getInteger(at: start + 4, as: UInt8.self)!
+            let stream = pending.getInteger(at: start + 5, as: UInt32.self)! & 0x7FFF_FFFF
+            pending.moveReaderIndex(forwardBy: 9)
+            var payload = pending.readSlice(length: length)!
+            body(type, flags, stream, &payload)
+        }
+        pending.discardReadBytes()
+    }
+
     /// HPACK "literal header field without indexing — new name", no Huffman (RFC 7541 §6.2.2); names and values
     /// here are shorter than 127 bytes, so each length fits the 7-bit prefix.
     static func literal(_ name: String, _ value: String, into bytes: inout [UInt8]) {
@@ -118,19 +150,9 @@ final class RawSubscriberHandler: ChannelInboundHandler, @unchecked Sendable {
         let now = monotonicNanoseconds()
         var input = self.unwrapInboundIn(data)
         self.pending.writeBuffer(&input)
-        while self.pending.readableBytes >= 9 {
-            let start = self.pending.readerIndex
-            let high = Int(self.pending.getInteger(at: start, as: UInt8.self)!)
-            let low = Int(self.pending.getInteger(at: start + 1, as: UInt16.self)!)
-            let length = high << 16 | low
-            guard self.pending.readableBytes >= 9 + length else { break }
-            let type = self.pending.getInteger(at: start + 3, as: UInt8.self)!
-            let flags = self.pending.getInteger(at: start + 4, as: UInt8.self)!
-            self.pending.moveReaderIndex(forwardBy: 9)
-            var payload = self.pending.readSlice(length: length)!
+        RawFrame.frames(&self.pending) { type, flags, _, payload in
             self.frame(type: type, flags: flags, payload: &payload, now: now, context: context)
         }
-        self.pending.discardReadBytes()
     }
 
     private func frame(type: UInt8, flags: UInt8, payload: inout ByteBuffer, now: UInt64, context: ChannelHandlerContext) {
@@ -149,14 +171,9 @@ final class RawSubscriberHandler: ChannelInboundHandler, @unchecked Sendable {
                 self.end("trailers", context)  // the call's status; a live-only Subscribe ends only on error
             }
         case RawFrame.settings where flags & RawFrame.ack == 0:
-            var ack = context.channel.allocator.buffer(capacity: 9)
-            RawFrame.header(into: &ack, length: 0, type: RawFrame.settings, flags: RawFrame.ack, stream: 0)
-            context.writeAndFlush(self.wrapOutboundOut(ack), promise: nil)
+            context.writeAndFlush(self.wrapOutboundOut(RawFrame.settingsAck(context.channel.allocator)), promise: nil)
         case RawFrame.ping where flags & RawFrame.ack == 0:
-            var pong = context.channel.allocator.buffer(capacity: 17)
-            RawFrame.header(into: &pong, length: payload.readableBytes, type: RawFrame.ping, flags: RawFrame.ack, stream: 0)
-            pong.writeBuffer(&payload)
-            context.writeAndFlush(self.wrapOutboundOut(pong), promise: nil)
+            context.writeAndFlush(self.wrapOutboundOut(RawFrame.pong(&payload, context.channel.allocator)), promise: nil)
         case RawFrame.rstStream:
             self.end("RST_STREAM", context)
         case RawFrame.goaway:
@@ -278,16 +295,7 @@ final class RawAppenderHandler: ChannelInboundHandler, @unchecked Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var input = self.unwrapInboundIn(data)
         self.pending.writeBuffer(&input)
-        while self.pending.readableBytes >= 9 {
-            let start = self.pending.readerIndex
-            let length = Int(self.pending.getInteger(at: start, as: UInt8.self)!) << 16
-                | Int(self.pending.getInteger(at: start + 1, as: UInt16.self)!)
-            guard self.pending.readableBytes >= 9 + length else { break }
-            let type = self.pending.getInteger(at: start + 3, as: UInt8.self)!
-            let flags = self.pending.getInteger(at: start + 4, as: UInt8.self)!
-            let stream = self.pending.getInteger(at: start + 5, as: UInt32.self)! & 0x7FFF_FFFF
-            self.pending.moveReaderIndex(forwardBy: 9)
-            var payload = self.pending.readSlice(length: length)!
+        RawFrame.frames(&self.pending) { type, flags, stream, payload in
             switch type {
             case RawFrame.headers where flags & RawFrame.endStream != 0, RawFrame.rstStream:
                 if self.inFlight.remove(stream) != nil {
@@ -301,25 +309,19 @@ final class RawAppenderHandler: ChannelInboundHandler, @unchecked Sendable {
                         self.streamWindow = Int(value)
                     }
                 }
-                var ack = context.channel.allocator.buffer(capacity: 9)
-                RawFrame.header(into: &ack, length: 0, type: RawFrame.settings, flags: RawFrame.ack, stream: 0)
-                context.writeAndFlush(self.wrapOutboundOut(ack), promise: nil)
+                context.writeAndFlush(self.wrapOutboundOut(RawFrame.settingsAck(context.channel.allocator)), promise: nil)
             case 0x8 where stream == 0:  // WINDOW_UPDATE for the connection
                 if let increment = payload.readInteger(as: UInt32.self) {
                     self.sendWindow += Int(increment & 0x7FFF_FFFF)
                 }
             case RawFrame.ping where flags & RawFrame.ack == 0:
-                var pong = context.channel.allocator.buffer(capacity: 17)
-                RawFrame.header(into: &pong, length: payload.readableBytes, type: RawFrame.ping, flags: RawFrame.ack, stream: 0)
-                pong.writeBuffer(&payload)
-                context.writeAndFlush(self.wrapOutboundOut(pong), promise: nil)
+                context.writeAndFlush(self.wrapOutboundOut(RawFrame.pong(&payload, context.channel.allocator)), promise: nil)
             case RawFrame.goaway:
                 self.ended = "GOAWAY"
             default:
                 break
             }
         }
-        self.pending.discardReadBytes()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

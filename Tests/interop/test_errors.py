@@ -96,32 +96,13 @@ def test_zero_request_messages_on_a_unary_method_are_rejected(channel, kv):
 
 
 def h2_request(port, headers, body=b""):
-    """Sends one HTTP/2 request with the given headers over h2c prior knowledge; returns (headers, body)."""
-    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-    conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True))
-    conn.initiate_connection()
-    sock.sendall(conn.data_to_send())
-    stream_id = conn.get_next_available_stream_id()
-    conn.send_headers(stream_id, headers, end_stream=not body)
-    if body:
-        conn.send_data(stream_id, body, end_stream=True)
-    sock.sendall(conn.data_to_send())
-    response_headers, response_body, done = {}, b"", False
-    while not done:
-        data = sock.recv(65536)
-        if not data:
-            break
-        for event in conn.receive_data(data):
-            if isinstance(event, (h2.events.ResponseReceived, h2.events.TrailersReceived)):
-                response_headers.update({k.decode(): v.decode() for k, v in event.headers})
-            elif isinstance(event, h2.events.DataReceived):
-                response_body += event.data
-                conn.acknowledge_received_data(event.flow_controlled_length, stream_id)
-            elif isinstance(event, (h2.events.StreamEnded, h2.events.StreamReset)):
-                done = True
-        sock.sendall(conn.data_to_send())
-    sock.close()
-    return response_headers, response_body
+    """Sends one HTTP/2 request with the given headers over h2c prior knowledge; returns (headers, body), the
+    header blocks merged."""
+    blocks, data = h2_response_frames(port, headers, body)
+    merged = {}
+    for block in blocks:
+        merged.update(block)
+    return merged, data
 
 
 def base_headers(node, path="/microstate.v1.KV/Get", content_type="application/grpc", method="POST"):
@@ -156,15 +137,16 @@ def test_truncated_message_at_end_of_stream_is_an_error(node, kv):
     assert_still_serving(kv)
 
 
-def h2_response_frames(port, headers, body):
-    """(header blocks, body) of one request: each header block as a dict, in order."""
+def h2_response_frames(port, headers, body=b""):
+    """(header blocks, body) of one request over h2c prior knowledge: each header block as a dict, in order."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=10)
     conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True))
     conn.initiate_connection()
     sock.sendall(conn.data_to_send())
     stream_id = conn.get_next_available_stream_id()
-    conn.send_headers(stream_id, headers, end_stream=False)
-    conn.send_data(stream_id, body, end_stream=True)
+    conn.send_headers(stream_id, headers, end_stream=not body)
+    if body:
+        conn.send_data(stream_id, body, end_stream=True)
     sock.sendall(conn.data_to_send())
     blocks, data, done = [], b"", False
     while not done:
