@@ -160,6 +160,20 @@ struct AvroCompatibilityTests {
         #expect(AvroCompatibility.check(new: withDefault, previous: [v1], level: .fullTransitive).isEmpty)
     }
 
+    @Test("Wide unions of named types resolve by name, in time linear in the branches")
+    func wideUnions() throws {
+        func union(_ prefix: String, _ count: Int) -> String {
+            "[" + (0..<count).map { #"{"type":"record","name":"\#(prefix)\#($0)","fields":[]}"# }
+                .joined(separator: ",") + "]"
+        }
+        let wide = try AvroSchema(parsing: union("E", 1024))
+        #expect(AvroCompatibility.check(reader: wide, writer: wide).isEmpty)
+        let other = try AvroSchema(parsing: union("X", 1024))
+        let messages = AvroCompatibility.check(reader: wide, writer: other)
+        #expect(messages.count == 1024)
+        #expect(Set(messages.map(\.rule)) == ["MISSING_UNION_BRANCH"])
+    }
+
     @Test("A long chain of distinct nested types stops at the depth limit instead of exhausting the stack")
     func depthLimit() throws {
         var types: [String] = [#"{"type":"record","name":"R0","fields":[]}"#]

@@ -229,6 +229,9 @@ struct AvroSchemaTests {
         #expect(parseError(deep)?.code == .tooDeep)
         let fine = String(repeating: "{\"type\":\"array\",\"items\":", count: 10) + "\"int\"" + String(repeating: "}", count: 10)
         #expect(parseError(fine) == nil)
+        let union = "[" + (0..<5).map { "{\"type\":\"fixed\",\"name\":\"F\($0)\",\"size\":1}" }.joined(separator: ",") + "]"
+        #expect(parseError(union, limits: AvroSchemaLimits(maxUnionBranches: 5)) == nil)
+        #expect(parseError(union, limits: AvroSchemaLimits(maxUnionBranches: 4))?.code == .tooLarge)
     }
 
     @Test("JSON strings decode escapes and surrogate pairs")

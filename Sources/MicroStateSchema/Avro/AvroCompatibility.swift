@@ -67,7 +67,11 @@ struct AvroRelativeMessage: Hashable {
     var message: String
 }
 
-/// The resolution check, following the structure of Apache Avro's `SchemaCompatibility.ReaderWriterCompatibilityChecker`.
+/// The resolution check, following the structure of Apache Avro's Java
+/// `SchemaCompatibility.ReaderWriterCompatibilityChecker`.
+///
+/// - Important: results for a pair of named types are memoized; a pair first met beyond `maxDepth` is remembered as
+///   incompatible (conservative) for the rest of the check.
 struct AvroResolutionChecker {
     let reader: AvroSchema
     let writer: AvroSchema
@@ -121,10 +125,35 @@ struct AvroResolutionChecker {
             return Self.prefixed(self.check(r, w, depth: depth + 1), "array items")
         case (.map(let r), .map(let w)):
             return Self.prefixed(self.check(r, w, depth: depth + 1), "map values")
-        case (.union, .union(let writerBranches)):
+        case (.union(let readerBranches), .union(let writerBranches)):
+            // Index the reader's named branches once, so each writer branch is checked only against the reader
+            // branches it could resolve to: unions of many named types cost time linear in their branches.
+            var unnamed: [AvroType] = []
+            var byName: [String: [AvroType]] = [:]
+            for branch in readerBranches {
+                guard case .named(let fullname) = branch else {
+                    unnamed.append(branch)
+                    continue
+                }
+                let definition = self.reader.definition(of: fullname)
+                byName[definition.name, default: []].append(branch)
+                for alias in definition.aliases {
+                    byName["alias " + alias, default: []].append(branch)
+                }
+            }
             var messages: [AvroRelativeMessage] = []
-            for (index, branch) in writerBranches.enumerated()
-            where !self.check(readerType, branch, depth: depth + 1).isEmpty {
+            for (index, branch) in writerBranches.enumerated() {
+                var candidates = unnamed
+                if case .named(let fullname) = branch {
+                    let definition = self.writer.definition(of: fullname)
+                    candidates = (byName[definition.name] ?? []) + (byName["alias " + definition.fullname] ?? [])
+                }
+                var resolved = false
+                for candidate in candidates where self.check(candidate, branch, depth: depth + 1).isEmpty {
+                    resolved = true
+                    break
+                }
+                if resolved { continue }
                 messages.append(
                     AvroRelativeMessage(
                         rule: .missingUnionBranch, path: [],
@@ -140,7 +169,8 @@ struct AvroResolutionChecker {
             }
             return messages
         case (.union(let readerBranches), _):
-            for branch in readerBranches where self.check(branch, writerType, depth: depth + 1).isEmpty {
+            for branch in readerBranches
+            where self.couldMatch(branch, writerType) && self.check(branch, writerType, depth: depth + 1).isEmpty {
                 return []
             }
             return [
@@ -152,6 +182,20 @@ struct AvroResolutionChecker {
             return self.checkNamed(r, w, depth: depth)
         default:
             return [self.mismatch(readerType, writerType)]
+        }
+    }
+
+    /// A cheap pre-filter so a union of many named types costs one name comparison per branch, not a full check:
+    /// a named type only ever resolves against a named type whose name (or alias) matches, and never against an
+    /// unnamed one.
+    private func couldMatch(_ readerType: AvroType, _ writerType: AvroType) -> Bool {
+        switch (readerType, writerType) {
+        case (.named(let r), .named(let w)):
+            return self.namesMatch(self.reader.definition(of: r), self.writer.definition(of: w))
+        case (.named, _), (_, .named):
+            return false
+        default:
+            return true
         }
     }
 

@@ -4,10 +4,14 @@ public struct AvroSchemaLimits: Sendable, Hashable {
     public var maxBytes: Int
     /// Deepest JSON nesting accepted. 64 bounds the parser's (and the canonical form writer's) recursion.
     public var maxDepth: Int
+    /// Most branches in one union. Resolution compares union branches pairwise, so this bounds that work;
+    /// 1,024 is far beyond real unions (Confluent's guidance is a handful of event types per topic).
+    public var maxUnionBranches: Int
 
-    public init(maxBytes: Int = 1 << 20, maxDepth: Int = 64) {
+    public init(maxBytes: Int = 1 << 20, maxDepth: Int = 64, maxUnionBranches: Int = 1024) {
         self.maxBytes = maxBytes
         self.maxDepth = maxDepth
+        self.maxUnionBranches = maxUnionBranches
     }
 }
 
@@ -21,7 +25,7 @@ public struct AvroSchemaError: Error, Sendable, Hashable, CustomStringConvertibl
 
         /// The text is not JSON (`offset` says where).
         public static let malformedJSON = Code(rawValue: "malformedJSON")
-        /// The text exceeds `AvroSchemaLimits.maxBytes`.
+        /// The text exceeds `AvroSchemaLimits.maxBytes`, or a union `maxUnionBranches`.
         public static let tooLarge = Code(rawValue: "tooLarge")
         /// The JSON nests deeper than `AvroSchemaLimits.maxDepth`.
         public static let tooDeep = Code(rawValue: "tooDeep")
@@ -166,7 +170,7 @@ public struct AvroSchema: Sendable, Hashable {
     /// Parses schema bytes (UTF-8 JSON).
     public init(parsing bytes: [UInt8], limits: AvroSchemaLimits = AvroSchemaLimits()) throws(AvroSchemaError) {
         let json = try AvroJSONReader.parse(bytes, limits: limits)
-        var parser = AvroSchemaParser()
+        var parser = AvroSchemaParser(limits: limits)
         let root = try parser.parseType(json, namespace: "")
         try parser.validateDefaults()
         self.root = root
@@ -197,12 +201,17 @@ public struct AvroSchema: Sendable, Hashable {
 
 /// Recursive-descent schema parser over the JSON tree; its depth is bounded by the JSON depth limit.
 struct AvroSchemaParser {
+    let limits: AvroSchemaLimits
     var named: [String: AvroNamedType] = [:]
     /// The human path of the current position (`record Order`, `field email`).
     private var path: [String] = []
     /// Defaults are checked once every named type is complete, since a default may involve a type that is still
     /// being parsed (a recursive record).
     private var pendingDefaults: [(type: AvroType, value: AvroJSONValue, path: String)] = []
+
+    init(limits: AvroSchemaLimits) {
+        self.limits = limits
+    }
 
     private static let primitiveNames: [String: AvroPrimitive] = Dictionary(
         uniqueKeysWithValues: AvroPrimitive.allCases.map { ($0.rawValue, $0) })
@@ -222,10 +231,11 @@ struct AvroSchemaParser {
     }
 
     private func checkNamespace(_ namespace: String) throws(AvroSchemaError) {
-        guard namespace.isEmpty
-            || namespace.split(separator: ".", omittingEmptySubsequences: false).allSatisfy({
-                Self.isValidName(String($0))
-            })
+        guard
+            namespace.isEmpty
+                || namespace.split(separator: ".", omittingEmptySubsequences: false).allSatisfy({
+                    Self.isValidName(String($0))
+                })
         else {
             throw self.error(.invalidName, "invalid namespace \"\(namespace)\"")
         }
@@ -289,6 +299,10 @@ struct AvroSchemaParser {
     private mutating func parseUnion(_ branches: [AvroJSONValue], namespace: String) throws(AvroSchemaError)
         -> AvroType
     {
+        guard branches.count <= self.limits.maxUnionBranches else {
+            throw self.error(
+                .tooLarge, "union has \(branches.count) branches; the limit is \(self.limits.maxUnionBranches)")
+        }
         var types: [AvroType] = []
         var seen: [String: Int] = [:]
         for (index, branch) in branches.enumerated() {
@@ -489,7 +503,9 @@ struct AvroSchemaParser {
                 guard fieldNames.insert(fieldName).inserted else {
                     throw self.error(.duplicateName, "field \(fieldName) appears twice")
                 }
-                guard let typeValue = fieldValue["type"] else { throw self.error(.invalidSchema, "field without \"type\"") }
+                guard let typeValue = fieldValue["type"] else {
+                    throw self.error(.invalidSchema, "field without \"type\"")
+                }
                 let type = try self.parseType(typeValue, namespace: ownNamespace)
                 var order = AvroField.Order.ascending
                 if let text = try self.string(fieldValue, "order") {
