@@ -428,9 +428,12 @@ public enum ProtoParser {
             }
             let name = try self.identifier("a field name")
             try self.expectSymbol("=", context: "after the field name \(name)")
+            let numberLocation = self.location
             let number = try self.integer("field number", range: 1...maxFieldNumber)
             if (19000...19999).contains(number) {
-                throw self.error("field number \(number) is in 19000-19999, reserved for the protobuf implementation")
+                throw self.error(
+                    "field number \(number) is in 19000-19999, reserved for the protobuf implementation",
+                    at: numberLocation)
             }
             var field = ProtoField(name: name, number: number, label: label, type: type, location: location)
             field.oneof = oneof
