@@ -301,3 +301,47 @@ enum DescriptorSetDecoder {
         for m in methods { lines.insert("rpc \(join(package, name)).\(m)") }
     }
 }
+
+/// A second oracle: the protobuf distribution's own `.proto` files (descriptor.proto is large proto2 with
+/// nested types, defaults, extension ranges, reserved ranges; the well-known types are proto3), compiled by
+/// protoc (or protoc-c, which accepts the same flags) when one is installed.
+@Suite("Protobuf parser against protoc on the protobuf distribution's files")
+struct ProtobufDistributionOracleTests {
+    static let includeDir = "/usr/include"
+    static let compiler = ["/usr/bin/protoc", "/usr/bin/protoc-c"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    static let protos = ((try? FileManager.default.contentsOfDirectory(atPath: includeDir + "/google/protobuf")) ?? [])
+        .filter { $0.hasSuffix(".proto") }.sorted().map { "google/protobuf/" + $0 }
+
+    @Test(
+        "The well-known types and descriptor.proto resolve to what protoc describes",
+        .enabled(if: compiler != nil && protos.count >= 5))
+    func distribution() throws {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("wkt-\(getpid()).binpb")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.compiler!)
+        process.arguments = ["-I\(Self.includeDir)", "--include_imports", "--descriptor_set_out=\(output.path)"] + Self.protos
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0)
+        let files = try DescriptorSetDecoder.files([UInt8](Data(contentsOf: output)))
+        var texts: [String: String] = [:]
+        for path in Self.protos {
+            texts[path] = try String(contentsOfFile: Self.includeDir + "/" + path, encoding: .utf8)
+        }
+        for path in Self.protos {
+            let schema: ProtobufSchema
+            do {
+                schema = try ProtobufSchema.parse(texts[path]!, imports: texts)
+            } catch {
+                Issue.record("\(path): \(error)")
+                continue
+            }
+            let ours = ProtobufOracleTests.lines(schema)
+            let theirs = try #require(files[path])
+            #expect(ours.count > 1)
+            for line in ours.subtracting(theirs).sorted() { Issue.record("\(path): only in ours: \(line)") }
+            for line in theirs.subtracting(ours).sorted() { Issue.record("\(path): only in protoc's: \(line)") }
+        }
+    }
+}
