@@ -23,7 +23,8 @@ struct CompatibilityCase: CustomTestStringConvertible, Sendable {
     var testDescription: String { self.name }
 }
 
-private let money = "message Money { int64 units = 1; } message Coin { int64 units = 1; } enum Color { RED = 0; } "
+private let money =
+    "message Money { int64 units = 1; } message Coin { int64 units = 1; } enum Color { RED = 0; } "
     + "enum Shade { DARK = 0; } "
 
 let protobufCompatibilityCases: [CompatibilityCase] = [
@@ -31,7 +32,8 @@ let protobufCompatibilityCases: [CompatibilityCase] = [
         name: "adding a field is compatible everywhere", old: p3("message Order { string id = 1; }"),
         new: p3("message Order { string id = 1; int64 total = 2; }"), wire: [], wireJSON: [], confluent: []),
     .init(
-        name: "deleting a field without reserving its number", old: p3("message Order { string id = 1; int64 total = 2; }"),
+        name: "deleting a field without reserving its number",
+        old: p3("message Order { string id = 1; int64 total = 2; }"),
         new: p3("message Order { string id = 1; }"), wire: ["FIELD_NO_DELETE_UNLESS_NUMBER_RESERVED"],
         wireJSON: ["FIELD_NO_DELETE_UNLESS_NUMBER_RESERVED", "FIELD_NO_DELETE_UNLESS_NAME_RESERVED"], confluent: []),
     .init(
@@ -82,7 +84,8 @@ let protobufCompatibilityCases: [CompatibilityCase] = [
         new: p3(money + "message Order { Money m = 1; }"), wire: ["FIELD_WIRE_COMPATIBLE_TYPE"],
         wireJSON: ["FIELD_WIRE_JSON_COMPATIBLE_TYPE"], confluent: ["FIELD_KIND_CHANGED"]),
     .init(
-        name: "an enum becoming int32: Confluent's varint group, not buf's", old: p3(money + "message Order { Color c = 1; }"),
+        name: "an enum becoming int32: Confluent's varint group, not buf's",
+        old: p3(money + "message Order { Color c = 1; }"),
         new: p3(money + "message Order { int32 c = 1; }"), wire: ["FIELD_WIRE_COMPATIBLE_TYPE"],
         wireJSON: ["FIELD_WIRE_JSON_COMPATIBLE_TYPE"], confluent: []),
     .init(
@@ -222,7 +225,8 @@ struct ProtobufCompatibilityTests {
     func table(_ c: CompatibilityCase) throws {
         let old = try ProtobufSchema.parse(c.old)
         let new = try ProtobufSchema.parse(c.new)
-        for (ruleSet, expected) in [(ProtobufRuleSet.wire, c.wire), (.wireJSON, c.wireJSON), (.confluent, c.confluent)] {
+        for (ruleSet, expected) in [(ProtobufRuleSet.wire, c.wire), (.wireJSON, c.wireJSON), (.confluent, c.confluent)]
+        {
             let messages = ProtobufCompatibility.check(new: new, old: old, ruleSet: ruleSet, direction: c.direction)
             #expect(Set(messages.map(\.rule)) == expected, "\(c.name) under \(ruleSet.rawValue): \(messages)")
             for message in messages {
@@ -237,7 +241,8 @@ struct ProtobufCompatibilityTests {
         let new = try ProtobufSchema.parse(p3("message Order { sint32 a = 5; } enum Status { S0 = 0; }"))
         let messages = ProtobufCompatibility.check(new: new, old: old, ruleSet: .wire)
         #expect(Set(messages.map(\.path)) == ["message shop.Order field 5", "enum shop.Status value 2"])
-        #expect(messages.first?.description.hasPrefix("FIELD_WIRE_COMPATIBLE_TYPE at message shop.Order field 5") == true)
+        #expect(
+            messages.first?.description.hasPrefix("FIELD_WIRE_COMPATIBLE_TYPE at message shop.Order field 5") == true)
     }
 
     static let v1 = p3("message User { string id = 1; string email = 5; }")
@@ -251,7 +256,8 @@ struct ProtobufCompatibilityTests {
         #expect(ProtobufCompatibility.check(new: v3, old: v2, ruleSet: .confluent, direction: .full).isEmpty)
     }
 
-    @Test("Re-use of a deleted, unreserved field number is caught across the history at every level but NONE",
+    @Test(
+        "Re-use of a deleted, unreserved field number is caught across the history at every level but NONE",
         arguments: [CompatibilityLevel.backward, .forward, .full, .backwardTransitive, .fullTransitive])
     func numberReuse(level: CompatibilityLevel) throws {
         let history = [try ProtobufSchema.parse(Self.v1), try ProtobufSchema.parse(Self.v2)]
@@ -295,8 +301,10 @@ struct ProtobufCompatibilityTests {
             new: v3, previous: [v1, v2], level: .backwardTransitive, ruleSet: .wire)
         #expect(transitive.count == 2)  // against v2 (int64 → sint64) and v1 (int32 → sint64)
         let v4 = try ProtobufSchema.parse(p3("message Order { string id = 1; int64 n = 2; }"))
-        #expect(ProtobufCompatibility.check(new: v4, previous: [v1, v3], level: .backward, ruleSet: .confluent).count == 1)
-        #expect(ProtobufCompatibility.check(new: v4, previous: [v3, v1], level: .backward, ruleSet: .confluent).isEmpty)
+        #expect(
+            ProtobufCompatibility.check(new: v4, previous: [v1, v3], level: .backward, ruleSet: .confluent).count == 1)
+        #expect(
+            ProtobufCompatibility.check(new: v4, previous: [v3, v1], level: .backward, ruleSet: .confluent).isEmpty)
         #expect(
             !ProtobufCompatibility.check(new: v4, previous: [v3, v1], level: .backwardTransitive, ruleSet: .confluent)
                 .isEmpty)

@@ -262,7 +262,9 @@ enum DescriptorSetDecoder {
                 var r = Reader(bytes: b)
                 var (start, end) = (Int64(0), Int64(0))
                 while let (k, v, _) = try r.next() {
-                    if k == 1 { start = Int64(Int32(truncatingIfNeeded: v)) } else if k == 2 {
+                    if k == 1 {
+                        start = Int64(Int32(truncatingIfNeeded: v))
+                    } else if k == 2 {
                         end = Int64(Int32(truncatingIfNeeded: v))
                     }
                 }
@@ -308,7 +310,9 @@ enum DescriptorSetDecoder {
 @Suite("Protobuf parser against protoc on the protobuf distribution's files")
 struct ProtobufDistributionOracleTests {
     static let includeDir = "/usr/include"
-    static let compiler = ["/usr/bin/protoc", "/usr/bin/protoc-c"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    static let compiler = ["/usr/bin/protoc", "/usr/bin/protoc-c"].first {
+        FileManager.default.isExecutableFile(atPath: $0)
+    }
     static let protos = ((try? FileManager.default.contentsOfDirectory(atPath: includeDir + "/google/protobuf")) ?? [])
         .filter { $0.hasSuffix(".proto") }.sorted().map { "google/protobuf/" + $0 }
 
@@ -320,7 +324,8 @@ struct ProtobufDistributionOracleTests {
         defer { try? FileManager.default.removeItem(at: output) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.compiler!)
-        process.arguments = ["-I\(Self.includeDir)", "--include_imports", "--descriptor_set_out=\(output.path)"] + Self.protos
+        process.arguments =
+            ["-I\(Self.includeDir)", "--include_imports", "--descriptor_set_out=\(output.path)"] + Self.protos
         try process.run()
         process.waitUntilExit()
         try #require(process.terminationStatus == 0)

@@ -7,7 +7,8 @@ struct ProtobufTokenizerTests {
     @Test("Numbers: decimal, hex, octal, floats; values are decoded")
     func numbers() throws {
         let tokens = try ProtoTokenizer.tokenize("42 0x1F 0X10 017 0 1.5 1e10 .5 2.5e-3f")
-        #expect(tokens.map(\.kind) == [.integer, .integer, .integer, .integer, .integer, .float, .float, .float, .float])
+        #expect(
+            tokens.map(\.kind) == [.integer, .integer, .integer, .integer, .integer, .float, .float, .float, .float])
         #expect(tokens.prefix(5).map(\.integer) == [42, 31, 16, 15, 0])
     }
 
@@ -28,19 +29,24 @@ struct ProtobufTokenizerTests {
     func comments() throws {
         let tokens = try ProtoTokenizer.tokenize("a // one\n/* two\n three */ b\n  c")
         #expect(tokens.map(\.text) == ["a", "b", "c"])
-        #expect(tokens.map(\.location) == [.init(line: 1, column: 1), .init(line: 3, column: 11), .init(line: 4, column: 3)])
+        #expect(
+            tokens.map(\.location) == [
+                .init(line: 1, column: 1), .init(line: 3, column: 11), .init(line: 4, column: 3),
+            ])
     }
 
-    @Test("Malformed input is reported at line:column", arguments: [
-        ("a\n  \"open", 2, 3, "unterminated string"),
-        ("x /* never closed", 1, 3, "unterminated /* comment"),
-        ("\"bad \\q escape\"", 1, 6, "unknown escape"),
-        ("0x", 1, 1, "hex literal without digits"),
-        ("09", 1, 1, "invalid digit '9' in octal literal"),
-        ("12abc", 1, 3, "right after a number"),
-        ("a\n\n   \u{1}", 3, 4, "unexpected byte"),
-        ("\"\\u12\"", 1, 2, "needs 4 hex digits"),
-    ])
+    @Test(
+        "Malformed input is reported at line:column",
+        arguments: [
+            ("a\n  \"open", 2, 3, "unterminated string"),
+            ("x /* never closed", 1, 3, "unterminated /* comment"),
+            ("\"bad \\q escape\"", 1, 6, "unknown escape"),
+            ("0x", 1, 1, "hex literal without digits"),
+            ("09", 1, 1, "invalid digit '9' in octal literal"),
+            ("12abc", 1, 3, "right after a number"),
+            ("a\n\n   \u{1}", 3, 4, "unexpected byte"),
+            ("\"\\u12\"", 1, 2, "needs 4 hex digits"),
+        ])
     func malformed(text: String, line: Int, column: Int, message: String) {
         #expect {
             _ = try ProtoTokenizer.tokenize(text)
@@ -195,13 +201,15 @@ struct ProtobufParserTests {
             }
             """)
         let outer = try #require(schema.messages["a.b.Outer"])
-        #expect(outer.fields.map(\.type) == [
-            .message("a.b.Outer.X"), .message("a.b.X"), .message("a.b.X.Y"), .message("a.b.Outer.X.Z"),
-        ])
+        #expect(
+            outer.fields.map(\.type) == [
+                .message("a.b.Outer.X"), .message("a.b.X"), .message("a.b.X.Y"), .message("a.b.Outer.X.Z"),
+            ])
         // X resolves to Outer.X, where Y does not exist: protoc's "resolved to ..., which is not defined".
         #expect {
             _ = try ProtobufSchema.parse(
-                "syntax = \"proto3\"; package a.b; message X { message Y {} } message Outer { message X {} X.Y y = 1; }")
+                "syntax = \"proto3\"; package a.b; message X { message Y {} } message Outer { message X {} X.Y y = 1; }"
+            )
         } throws: { error in
             (error as? ProtoParseError)?.message.contains("is resolved to \"a.b.Outer.X.Y\"") == true
         }
@@ -210,7 +218,8 @@ struct ProtobufParserTests {
     @Test("Types are visible from direct imports and what they import publicly, not further")
     func importVisibility() throws {
         let imports = [
-            "mid.proto": "syntax = \"proto3\"; package mid; import public \"leaf.proto\"; import \"hidden.proto\"; message M {}",
+            "mid.proto":
+                "syntax = \"proto3\"; package mid; import public \"leaf.proto\"; import \"hidden.proto\"; message M {}",
             "leaf.proto": "syntax = \"proto3\"; package leaf; message L {}",
             "hidden.proto": "syntax = \"proto3\"; package hidden; message H {}",
         ]
@@ -226,49 +235,60 @@ struct ProtobufParserTests {
         }
     }
 
-    @Test("Malformed files are reported at line:column with a clear message", arguments: [
-        ("syntax = \"proto4\";", 1, 10, "unknown syntax"),
-        ("edition = \"2023\";", 1, 1, "editions"),
-        ("package a;\nsyntax = \"proto3\";", 2, 1, "must be the first statement"),
-        ("syntax = \"proto3\";\nmessage A {\n  int32 x = 1\n}", 4, 1, "expected ';'"),
-        ("syntax = \"proto3\";\nmessage A {\n  required int32 x = 1;\n}", 3, 3, "'required' is not allowed in proto3"),
-        ("syntax = \"proto2\";\nmessage A {\n  int32 x = 1;\n}", 3, 3, "need a label"),
-        ("syntax = \"proto3\";\nmessage A { int32 x = 0; }", 2, 23, "out of range"),
-        ("syntax = \"proto3\";\nmessage A { int32 x = 19500; }", 2, 23, "19000-19999"),
-        ("syntax = \"proto3\";\nmessage A { int32 x = 536870912; }", 2, 23, "out of range"),
-        ("syntax = \"proto3\";\nmessage A {\n  oneof o { repeated int32 x = 1; }\n}", 3, 13, "must not have a label"),
-        ("syntax = \"proto3\";\nmessage A { map<float, int32> m = 1; }", 2, 17, "map key type"),
-        ("syntax = \"proto2\";\nmessage A { optional group G = 1 {} }", 2, 22, "groups are not supported"),
-        ("syntax = \"proto3\";\nmessage A { reserved 10 to 5; }", 2, 22, "is empty"),
-        ("syntax = \"proto3\";\nmessage A {", 2, 12, "expected '}' to close message A"),
-        ("syntax = \"proto3\";\noption (x) = { a: 1 ;", 2, 14, "unterminated option value"),
-        ("syntax = \"proto3\";\nservice S { rpc M(A) B; }", 2, 22, "expected 'returns'"),
-        ("syntax = \"proto3\";\nmessage A { reserved \"1x\"; }", 2, 22, "not an identifier"),
-        ("syntax = \"proto3\";\n}", 2, 1, "expected a top-level statement"),
-    ])
+    @Test(
+        "Malformed files are reported at line:column with a clear message",
+        arguments: [
+            ("syntax = \"proto4\";", 1, 10, "unknown syntax"),
+            ("edition = \"2023\";", 1, 1, "editions"),
+            ("package a;\nsyntax = \"proto3\";", 2, 1, "must be the first statement"),
+            ("syntax = \"proto3\";\nmessage A {\n  int32 x = 1\n}", 4, 1, "expected ';'"),
+            (
+                "syntax = \"proto3\";\nmessage A {\n  required int32 x = 1;\n}", 3, 3,
+                "'required' is not allowed in proto3"
+            ),
+            ("syntax = \"proto2\";\nmessage A {\n  int32 x = 1;\n}", 3, 3, "need a label"),
+            ("syntax = \"proto3\";\nmessage A { int32 x = 0; }", 2, 23, "out of range"),
+            ("syntax = \"proto3\";\nmessage A { int32 x = 19500; }", 2, 23, "19000-19999"),
+            ("syntax = \"proto3\";\nmessage A { int32 x = 536870912; }", 2, 23, "out of range"),
+            (
+                "syntax = \"proto3\";\nmessage A {\n  oneof o { repeated int32 x = 1; }\n}", 3, 13,
+                "must not have a label"
+            ),
+            ("syntax = \"proto3\";\nmessage A { map<float, int32> m = 1; }", 2, 17, "map key type"),
+            ("syntax = \"proto2\";\nmessage A { optional group G = 1 {} }", 2, 22, "groups are not supported"),
+            ("syntax = \"proto3\";\nmessage A { reserved 10 to 5; }", 2, 22, "is empty"),
+            ("syntax = \"proto3\";\nmessage A {", 2, 12, "expected '}' to close message A"),
+            ("syntax = \"proto3\";\noption (x) = { a: 1 ;", 2, 14, "unterminated option value"),
+            ("syntax = \"proto3\";\nservice S { rpc M(A) B; }", 2, 22, "expected 'returns'"),
+            ("syntax = \"proto3\";\nmessage A { reserved \"1x\"; }", 2, 22, "not an identifier"),
+            ("syntax = \"proto3\";\n}", 2, 1, "expected a top-level statement"),
+        ])
     func malformed(text: String, line: Int, column: Int, message: String) {
         #expect {
             _ = try ProtoParser.parse(text)
         } throws: { error in
             guard let error = error as? ProtoParseError else { return false }
-            let matches = error.location == ProtoSourceLocation(line: line, column: column)
+            let matches =
+                error.location == ProtoSourceLocation(line: line, column: column)
                 && error.message.contains(message)
             if !matches { print("got \(error) for \(text.debugDescription)") }
             return matches
         }
     }
 
-    @Test("Invalid schemas are rejected by the resolver", arguments: [
-        ("syntax = \"proto3\"; message A { int32 x = 1; string y = 1; }", "share number 1"),
-        ("syntax = \"proto3\"; message A { int32 x = 1; string x = 2; }", "defined twice"),
-        ("syntax = \"proto3\"; message A { reserved 3; int32 x = 3; }", "reserved number 3"),
-        ("syntax = \"proto3\"; message A { reserved \"x\"; int32 x = 3; }", "is reserved"),
-        ("syntax = \"proto3\"; enum E { A = 1; }", "must be 0"),
-        ("syntax = \"proto3\"; enum E { A = 0; B = 0; }", "allow_alias"),
-        ("syntax = \"proto3\"; message A { Missing m = 1; }", "\"Missing\" is not defined"),
-        ("syntax = \"proto3\"; message A {} message A {}", "already defined"),
-        ("syntax = \"proto2\"; message A { extensions 10 to 20; optional int32 x = 15; }", "extension range"),
-    ])
+    @Test(
+        "Invalid schemas are rejected by the resolver",
+        arguments: [
+            ("syntax = \"proto3\"; message A { int32 x = 1; string y = 1; }", "share number 1"),
+            ("syntax = \"proto3\"; message A { int32 x = 1; string x = 2; }", "defined twice"),
+            ("syntax = \"proto3\"; message A { reserved 3; int32 x = 3; }", "reserved number 3"),
+            ("syntax = \"proto3\"; message A { reserved \"x\"; int32 x = 3; }", "is reserved"),
+            ("syntax = \"proto3\"; enum E { A = 1; }", "must be 0"),
+            ("syntax = \"proto3\"; enum E { A = 0; B = 0; }", "allow_alias"),
+            ("syntax = \"proto3\"; message A { Missing m = 1; }", "\"Missing\" is not defined"),
+            ("syntax = \"proto3\"; message A {} message A {}", "already defined"),
+            ("syntax = \"proto2\"; message A { extensions 10 to 20; optional int32 x = 15; }", "extension range"),
+        ])
     func invalid(text: String, message: String) {
         #expect {
             _ = try ProtobufSchema.parse(text)
@@ -281,7 +301,8 @@ struct ProtobufParserTests {
     @Test("Nesting deeper than the limit is an error, not a stack overflow")
     func depthLimit() throws {
         func nested(_ depth: Int) -> String {
-            "syntax = \"proto3\";" + String(repeating: "message M {", count: depth) + String(repeating: "}", count: depth)
+            "syntax = \"proto3\";" + String(repeating: "message M {", count: depth)
+                + String(repeating: "}", count: depth)
         }
         _ = try ProtoParser.parse(nested(64))
         #expect {

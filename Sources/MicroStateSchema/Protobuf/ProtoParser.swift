@@ -5,7 +5,8 @@
 /// option values (`option (x) = { a: 1 b { c: 2 } };`) are skipped with a counter, not recursion.
 /// Not supported, with a clear error: `edition` files, proto2 `group` fields.
 public enum ProtoParser {
-    public static func parse(_ text: String, limits: ProtoParserLimits = .default) throws(ProtoParseError) -> ProtoFile {
+    public static func parse(_ text: String, limits: ProtoParserLimits = .default) throws(ProtoParseError) -> ProtoFile
+    {
         let tokens = try ProtoTokenizer.tokenize(text, limits: limits)
         var parser = Parser(tokens: tokens, limits: limits)
         return try parser.file()
@@ -181,13 +182,15 @@ public enum ProtoParser {
                     let valueLocation = self.location
                     let value = try self.stringLiteral("syntax")
                     guard let syntax = ProtoFile.Syntax(rawValue: value) else {
-                        throw self.error("unknown syntax \"\(value)\": expected \"proto2\" or \"proto3\"", at: valueLocation)
+                        throw self.error(
+                            "unknown syntax \"\(value)\": expected \"proto2\" or \"proto3\"", at: valueLocation)
                     }
                     self.syntax = syntax
                     file.syntax = syntax
                     try self.expectSymbol(";", context: "after the syntax")
                 case "edition":
-                    throw self.error("editions (`edition = ...`) are not supported: use syntax = \"proto2\" or \"proto3\"")
+                    throw self.error(
+                        "editions (`edition = ...`) are not supported: use syntax = \"proto2\" or \"proto3\"")
                 case "package":
                     guard !sawPackage else { throw self.error("a file may have only one 'package' statement") }
                     sawPackage = true
@@ -328,16 +331,21 @@ public enum ProtoParser {
             var message = ProtoMessage(name: try self.identifier("a message name"), location: location)
             try self.expectSymbol("{", context: "after the message name")
             while !self.consumeSymbol("}") {
-                guard let token = self.current else { throw self.error("expected '}' to close message \(message.name)") }
+                guard let token = self.current else {
+                    throw self.error("expected '}' to close message \(message.name)")
+                }
                 if self.consumeSymbol(";") { continue }
                 guard token.kind == .identifier || (token.kind == .symbol && token.text == ".") else {
-                    throw self.error("expected a field or declaration in message \(message.name), found \(self.describe(token))")
+                    throw self.error(
+                        "expected a field or declaration in message \(message.name), found \(self.describe(token))")
                 }
                 switch token.text {
-                case "message" where self.tokens.indices.contains(self.position + 1)
+                case "message"
+                where self.tokens.indices.contains(self.position + 1)
                     && self.tokens[self.position + 1].kind == .identifier:
                     message.messages.append(try self.message())
-                case "enum" where self.tokens.indices.contains(self.position + 1)
+                case "enum"
+                where self.tokens.indices.contains(self.position + 1)
                     && self.tokens[self.position + 1].kind == .identifier:
                     message.enums.append(try self.enumeration())
                 case "option":
@@ -412,7 +420,8 @@ public enum ProtoParser {
                 let keyName = try self.identifier("a map key type")
                 guard let key = ProtoScalarType(rawValue: keyName), key != .double, key != .float, key != .bytes
                 else {
-                    throw self.error("map key type must be an integral or string scalar, not '\(keyName)'", at: keyLocation)
+                    throw self.error(
+                        "map key type must be an integral or string scalar, not '\(keyName)'", at: keyLocation)
                 }
                 try self.expectSymbol(",", context: "after the map key type")
                 let value = try self.typeReference()
@@ -440,7 +449,9 @@ public enum ProtoParser {
             for option in try self.bracketOptions() {
                 switch option.name {
                 case "json_name":
-                    guard let value = option.value else { throw self.error("json_name must be a string", at: option.location) }
+                    guard let value = option.value else {
+                        throw self.error("json_name must be a string", at: option.location)
+                    }
                     field.jsonName = value
                 case "packed":
                     field.packed = option.value == "true"

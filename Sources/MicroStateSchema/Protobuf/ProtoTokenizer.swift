@@ -210,7 +210,8 @@ public enum ProtoTokenizer {
         }
 
         mutating func number(start: ProtoSourceLocation, startIndex: Int) throws(ProtoParseError) -> ProtoToken {
-            if self.peek() == UInt8(ascii: "0"), let x = self.peek(1), x == UInt8(ascii: "x") || x == UInt8(ascii: "X") {
+            if self.peek() == UInt8(ascii: "0"), let x = self.peek(1), x == UInt8(ascii: "x") || x == UInt8(ascii: "X")
+            {
                 self.advance()
                 self.advance()
                 var value: UInt64? = 0
@@ -246,7 +247,9 @@ public enum ProtoTokenizer {
             var value: UInt64? = 0
             for d in text.utf8 {
                 let digit = UInt64(d - 0x30)
-                if isOctal && digit > 7 { throw self.error("invalid digit '\(UnicodeScalar(d))' in octal literal", at: start) }
+                if isOctal && digit > 7 {
+                    throw self.error("invalid digit '\(UnicodeScalar(d))' in octal literal", at: start)
+                }
                 value = value.flatMap { Self.accumulate($0, base: isOctal ? 8 : 10, digit: digit) }
             }
             return ProtoToken(kind: .integer, text: text, integer: value, location: start)
@@ -316,7 +319,8 @@ public enum ProtoTokenizer {
                     var value: UInt32 = 0
                     for _ in 0..<count {
                         guard let d = self.peek(), let h = Self.hexValue(d) else {
-                            throw self.error("\\\(UnicodeScalar(e)) escape needs \(count) hex digits", at: escapeLocation)
+                            throw self.error(
+                                "\\\(UnicodeScalar(e)) escape needs \(count) hex digits", at: escapeLocation)
                         }
                         value = value &* 16 &+ h
                         self.advance()

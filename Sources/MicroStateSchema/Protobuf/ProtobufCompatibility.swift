@@ -34,7 +34,9 @@ public struct ProtobufCompatibilityRule: Sendable, Hashable {
 ///   reserving it and a later one used the number for a field with another name or type.
 public enum ProtobufCompatibility {
     public static let rules: [ProtobufCompatibilityRule] = [
-        rule("FILE_SAME_PACKAGE", "The package must not change (full names, and so type URLs, would).", [.wire, .wireJSON]),
+        rule(
+            "FILE_SAME_PACKAGE", "The package must not change (full names, and so type URLs, would).",
+            [.wire, .wireJSON]),
         rule("MESSAGE_NO_DELETE", "A message must not be deleted.", [.wire, .wireJSON]),
         rule("ENUM_NO_DELETE", "An enum must not be deleted.", [.wire, .wireJSON]),
         rule(
@@ -66,14 +68,18 @@ public enum ProtobufCompatibility {
             "MESSAGE_SAME_REQUIRED_FIELDS", "Required fields must be neither added nor removed (proto2).",
             [.wire, .wireJSON]),
         rule(
-            "ENUM_VALUE_NO_DELETE_UNLESS_NUMBER_RESERVED", "An enum value may be deleted only if its number is reserved.",
+            "ENUM_VALUE_NO_DELETE_UNLESS_NUMBER_RESERVED",
+            "An enum value may be deleted only if its number is reserved.",
             [.wire, .wireJSON]),
         rule(
             "ENUM_VALUE_NO_DELETE_UNLESS_NAME_RESERVED", "An enum value may be deleted only if its name is reserved.",
             [.wireJSON]),
         rule("ENUM_VALUE_SAME_NAME", "Every name of an enum number must remain (JSON writes names).", [.wireJSON]),
-        rule("RESERVED_MESSAGE_NO_DELETE", "A message's reserved numbers and names must stay reserved.", [.wire, .wireJSON]),
-        rule("RESERVED_ENUM_NO_DELETE", "An enum's reserved numbers and names must stay reserved.", [.wire, .wireJSON]),
+        rule(
+            "RESERVED_MESSAGE_NO_DELETE", "A message's reserved numbers and names must stay reserved.",
+            [.wire, .wireJSON]),
+        rule(
+            "RESERVED_ENUM_NO_DELETE", "An enum's reserved numbers and names must stay reserved.", [.wire, .wireJSON]),
         rule(
             "FIELD_NUMBER_NOT_REUSED",
             "A field number that was reserved, or that an earlier version deleted, must not be used again for a "
@@ -90,12 +96,16 @@ public enum ProtobufCompatibility {
             "FIELD_NUMERIC_LABEL_CHANGED", "Confluent: a numeric field changed between singular and repeated.",
             [.confluent]),
         rule("REQUIRED_FIELD_ADDED", "Confluent: the reader requires a field the writer may not write.", [.confluent]),
-        rule("REQUIRED_FIELD_REMOVED", "Confluent: a field the writer requires is missing from the reader.", [.confluent]),
+        rule(
+            "REQUIRED_FIELD_REMOVED", "Confluent: a field the writer requires is missing from the reader.", [.confluent]
+        ),
         rule("ONEOF_FIELD_REMOVED", "Confluent: a field left a oneof that still exists.", [.confluent]),
         rule(
             "MULTIPLE_FIELDS_MOVED_TO_ONEOF", "Confluent: a new oneof gathers more than one existing field.",
             [.confluent]),
-        rule("FIELD_MOVED_TO_EXISTING_ONEOF", "Confluent: an existing field moved into an existing oneof.", [.confluent]),
+        rule(
+            "FIELD_MOVED_TO_EXISTING_ONEOF", "Confluent: an existing field moved into an existing oneof.",
+            [.confluent]),
     ]
 
     private static func rule(_ id: String, _ description: String, _ sets: Set<ProtobufRuleSet>)
@@ -143,8 +153,8 @@ public enum ProtobufCompatibility {
         return diff.messages
     }
 
-    /// Checks `new` against earlier versions (oldest first) as `level` asks (``CompatibilityLevel/pairs(previousCount:)``),
-    /// then, when `detectNumberReuse`, against the whole history for re-used field numbers, whatever the level
+    /// Checks `new` against earlier versions (oldest first) as `level` asks
+    /// (``CompatibilityLevel/pairs(previousCount:)``), then, when `detectNumberReuse`, against the whole history for re-used field numbers, whatever the level
     /// (except NONE).
     public static func check(
         new: ProtobufSchema, previous: [ProtobufSchema], level: CompatibilityLevel, ruleSet: ProtobufRuleSet,
@@ -219,7 +229,8 @@ public enum ProtobufCompatibility {
                 out.append(
                     CompatibilityMessage(
                         rule: "FIELD_NUMBER_NOT_REUSED", path: "message \(name) field \(field.number)",
-                        message: "field \(field.name) uses number \(field.number), which the previous version reserved"))
+                        message: "field \(field.name) uses number \(field.number), which the previous version reserved")
+                )
             }
         }
         return out
@@ -311,7 +322,9 @@ private struct BufDiff {
         for name in self.old.messageOrder {
             guard let oldMessage = self.old.messages[name] else { continue }
             guard let newMessage = self.new.messages[name] else {
-                if !oldMessage.isMapEntry { self.add("MESSAGE_NO_DELETE", "message \(name)", "message \(name) was deleted") }
+                if !oldMessage.isMapEntry {
+                    self.add("MESSAGE_NO_DELETE", "message \(name)", "message \(name) was deleted")
+                }
                 continue
             }
             self.message(oldMessage, newMessage)
@@ -388,7 +401,9 @@ private struct BufDiff {
                 "required field \(field.name) was added")
         }
         for range in uncovered(old.reservedRanges, by: new.reservedRanges) {
-            self.add("RESERVED_MESSAGE_NO_DELETE", "message \(name) reserved \(range)", "reserved range \(range) was removed")
+            self.add(
+                "RESERVED_MESSAGE_NO_DELETE", "message \(name) reserved \(range)", "reserved range \(range) was removed"
+            )
         }
         for reserved in old.reservedNames where !new.reservedNames.contains(reserved) {
             self.add(
@@ -427,7 +442,8 @@ private struct BufDiff {
         }
         for reserved in old.reservedNames where !new.reservedNames.contains(reserved) {
             self.add(
-                "RESERVED_ENUM_NO_DELETE", "enum \(name) reserved \"\(reserved)\"", "reserved name \(reserved) was removed")
+                "RESERVED_ENUM_NO_DELETE", "enum \(name) reserved \"\(reserved)\"",
+                "reserved name \(reserved) was removed")
         }
     }
 }
@@ -496,7 +512,8 @@ private struct ConfluentDiff {
                     self.add("FIELD_NAMED_TYPE_CHANGED", path, "field \(field.name) changed from enum \(a) to \(b)")
                 }
             } else if kind == .message, field.type != now.type {
-                self.add("FIELD_NAMED_TYPE_CHANGED", path, "field \(field.name) changed from \(field.type) to \(now.type)")
+                self.add(
+                    "FIELD_NAMED_TYPE_CHANGED", path, "field \(field.name) changed from \(field.type) to \(now.type)")
             }
             if field.label != now.label {
                 if now.label == .required {
@@ -512,7 +529,8 @@ private struct ConfluentDiff {
         }
         for field in reader.fields where field.label == .required && writer.field(number: field.number) == nil {
             self.add(
-                "REQUIRED_FIELD_ADDED", "message \(name) field \(field.number)", "required field \(field.name) was added")
+                "REQUIRED_FIELD_ADDED", "message \(name) field \(field.number)",
+                "required field \(field.name) was added")
         }
         for oneof in reader.oneofs {
             let members = reader.fields.filter { $0.oneof == oneof }.map(\.number)
