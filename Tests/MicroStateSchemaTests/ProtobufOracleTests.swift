@@ -350,3 +350,94 @@ struct ProtobufDistributionOracleTests {
         }
     }
 }
+
+/// A third oracle: fixtures written for the parser's corners (scoping, proto3 optional, maps, oneofs, aliases,
+/// negative enum values, hex and octal numbers, json_name, public imports, streaming), compiled by protoc.
+@Suite("Protobuf parser against protoc on corner-case fixtures")
+struct ProtobufFixtureOracleTests {
+    static let fixtures: [String: String] = [
+        "base/leaf.proto": #"""
+            syntax = "proto3";
+            package base.leaf;
+            message Leaf { string name = 1; enum Kind { KIND_UNSPECIFIED = 0; } }
+            """#,
+        "base/mid.proto": #"""
+            syntax = "proto3";
+            package base;
+            import public "base/leaf.proto";
+            message Mid { leaf.Leaf leaf = 1; }
+            """#,
+        "corner.proto": #"""
+            syntax = "proto3";
+            package corner.v1;
+            import "base/mid.proto";
+            option java_package = "com." "corner";
+            message X { message Y { int32 y = 1; } }
+            message Outer {
+              message X { message Z { X back = 1; } }
+              X inner = 0x1;
+              v1.X outer = 02;
+              .corner.v1.X.Y y = 3;
+              Outer.X.Z z = 4;
+              optional string maybe = 5;
+              map<int64, Outer.X> by_id = 6;
+              map<string, base.leaf.Leaf.Kind> kinds = 7;
+              oneof choice { string a = 8; base.Mid mid = 9 [json_name = "theMid"]; }
+              repeated sint64 samples = 10 [packed = false];
+              base.leaf.Leaf leaf = 11;
+              reserved 12 to 14, 100 to max;
+              reserved "gone";
+              enum Mode { option allow_alias = true; MODE_UNKNOWN = 0; MODE_ON = 1; MODE_ENABLED = 1; MODE_NEG = -3; }
+              Mode mode = 15 [deprecated = true];
+            }
+            service Corner {
+              rpc Get(Outer) returns (X.Y);
+              rpc Stream(stream X) returns (stream .corner.v1.Outer.X.Z);
+            }
+            """#,
+        "legacy.proto": #"""
+            syntax = "proto2";
+            package legacy;
+            message Msg {
+              required int32 id = 1 [default = 7];
+              optional string name = 2 [default = "a\x41\101"];
+              repeated int32 packed_ints = 3 [packed = true];
+              extensions 1000 to 1999, 5000;
+              optional Msg child = 4;
+              enum E { A = 1; B = 2; }
+              optional E e = 5 [default = B];
+              oneof o { int32 i = 6; string s = 7; }
+            }
+            extend Msg { optional int32 ext = 1000; }
+            """#,
+    ]
+
+    @Test(
+        "Corner-case fixtures resolve to what protoc describes",
+        .enabled(if: ProtobufDistributionOracleTests.compiler != nil))
+    func fixtures() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("proto-fixtures-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for (path, text) in Self.fixtures {
+            let url = dir.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+        }
+        let output = dir.appendingPathComponent("set.binpb")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ProtobufDistributionOracleTests.compiler!)
+        process.arguments =
+            ["-I\(dir.path)", "--include_imports", "--descriptor_set_out=\(output.path)"] + Self.fixtures.keys.sorted()
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0)
+        let files = try DescriptorSetDecoder.files([UInt8](Data(contentsOf: output)))
+        for path in Self.fixtures.keys.sorted() {
+            let schema = try ProtobufSchema.parse(Self.fixtures[path]!, imports: Self.fixtures)
+            let ours = ProtobufOracleTests.lines(schema)
+            let theirs = try #require(files[path])
+            for line in ours.subtracting(theirs).sorted() { Issue.record("\(path): only in ours: \(line)") }
+            for line in theirs.subtracting(ours).sorted() { Issue.record("\(path): only in protoc's: \(line)") }
+        }
+    }
+}
