@@ -288,6 +288,8 @@ struct ProtobufParserTests {
             ("syntax = \"proto3\"; message A { Missing m = 1; }", "\"Missing\" is not defined"),
             ("syntax = \"proto3\"; message A {} message A {}", "already defined"),
             ("syntax = \"proto2\"; message A { extensions 10 to 20; optional int32 x = 15; }", "extension range"),
+        ("syntax = \"proto3\"; enum E { A = 0; } service S { rpc M(E) returns (E); }", "must take and return messages"),
+        ("syntax = \"proto3\"; message A {} service S { rpc M(A) returns (B); }", "\"B\" is not defined"),
         ])
     func invalid(text: String, message: String) {
         #expect {

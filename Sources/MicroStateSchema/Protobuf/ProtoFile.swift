@@ -124,6 +124,7 @@ public struct ProtoMethod: Sendable, Hashable {
     public var outputType: String
     public var clientStreaming: Bool
     public var serverStreaming: Bool
+    public var location: ProtoSourceLocation
 }
 
 public struct ProtoService: Sendable, Hashable {

@@ -585,6 +585,7 @@ public enum ProtoParser {
                 guard self.isIdentifier("rpc") else {
                     throw self.error("expected 'rpc' in service \(service.name), found \(self.describe(self.current))")
                 }
+                let methodLocation = self.location
                 self.position += 1
                 let name = try self.identifier("an rpc name")
                 try self.expectSymbol("(", context: "after rpc \(name)")
@@ -614,7 +615,7 @@ public enum ProtoParser {
                 service.methods.append(
                     ProtoMethod(
                         name: name, inputType: input, outputType: output, clientStreaming: clientStreaming,
-                        serverStreaming: serverStreaming))
+                        serverStreaming: serverStreaming, location: methodLocation))
             }
             return service
         }

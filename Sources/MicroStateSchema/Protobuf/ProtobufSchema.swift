@@ -272,8 +272,7 @@ private struct Resolver {
             var methods: [ProtoMethod] = []
             for method in service.methods {
                 var resolved = method
-                // Service scope is the package; a location is not kept for methods.
-                let at = ProtoSourceLocation(line: 1, column: 1)
+                let at = method.location
                 let input = try self.lookup(method.inputType, scope: self.file.package, at: at)
                 let output = try self.lookup(method.outputType, scope: self.file.package, at: at)
                 guard input.1 == .message, output.1 == .message else {
