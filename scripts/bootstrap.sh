@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Library headers for the build; protoc-c for `make proto`; nghttp2 tools and etcd for `make bench`.
-apt_packages=(libnghttp2-dev libprotobuf-c-dev libzstd-dev protobuf-c-compiler pkg-config nghttp2-client nghttp2-server etcd-server etcd-client python3-venv)
+apt_packages=(libnghttp2-dev libprotobuf-c-dev libzstd-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev pkg-config nghttp2-client nghttp2-server etcd-server etcd-client python3-venv)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
