@@ -1,0 +1,330 @@
+/// One reason an instance is invalid.
+public struct JSONSchemaValidationError: Sendable, Hashable, CustomStringConvertible {
+    /// JSON pointer into the instance (RFC 6901): `""` is the whole document, `/address/zip`, `/items/3`.
+    public var instancePath: String
+    /// The failing keyword (`type`, `required`, `maxLength`, …; `false` for the false schema).
+    public var keyword: String
+    /// JSON pointer of the subschema holding the keyword (`#/properties/address/properties/zip`).
+    public var schemaPointer: String
+    public var message: String
+
+    public var description: String {
+        "\(self.instancePath.isEmpty ? "/" : self.instancePath): \(self.keyword): \(self.message)"
+    }
+}
+
+/// Validates JSON documents against a parsed `JSONSchema` (validation on write).
+///
+/// Bounded: the instance is bounded by `JSONParser.Limits`; evaluation stops after `Limits.maxErrors` errors or
+/// `Limits.maxSteps` subschema evaluations (reported as a `limit` error, so a crafted schema with deep
+/// `anyOf` nesting cannot pin a core). Fast: the instance path is kept as a stack of tokens and rendered only
+/// for an error; `anyOf`/`oneOf`/`not` branches are probed without collecting errors and stop at the first
+/// failure. `pattern` and `patternProperties` need a regular expression engine, which this pure module does
+/// not have: pass `patternMatcher` to check them; without one they are not checked.
+public struct JSONSchemaValidator: Sendable {
+    /// Bounds on one validation.
+    public struct Limits: Sendable, Hashable {
+        /// Errors collected before stopping. Default 100: enough to fix a payload, bounded for a hostile one.
+        public var maxErrors: Int
+        /// Subschema evaluations before giving up. Default 1,000,000: a 1 MiB payload against a typical schema
+        /// takes well under this.
+        public var maxSteps: Int
+
+        public init(maxErrors: Int = 100, maxSteps: Int = 1_000_000) {
+            precondition(maxErrors >= 1 && maxSteps >= 1)
+            self.maxErrors = maxErrors
+            self.maxSteps = maxSteps
+        }
+
+        public static let `default` = Limits()
+    }
+
+    /// Decides whether `string` matches the ECMA-262 regular expression `pattern`; nil if the pattern is
+    /// unsupported (then reported as an error).
+    public typealias PatternMatcher = @Sendable (_ pattern: String, _ string: String) -> Bool?
+
+    public let schema: JSONSchema
+    public var limits: Limits
+    public var patternMatcher: PatternMatcher?
+
+    public init(schema: JSONSchema, limits: Limits = .default, patternMatcher: PatternMatcher? = nil) {
+        self.schema = schema
+        self.limits = limits
+        self.patternMatcher = patternMatcher
+    }
+
+    /// The errors of `value` against the schema; empty means valid.
+    public func validate(_ value: JSONValue) -> [JSONSchemaValidationError] {
+        var run = Run(schema: self.schema, limits: self.limits, matcher: self.patternMatcher)
+        _ = run.evaluate(value, self.schema.root, collect: true)
+        return run.errors
+    }
+
+    /// Whether `value` is valid; stops at the first error.
+    public func isValid(_ value: JSONValue) -> Bool {
+        var run = Run(schema: self.schema, limits: self.limits, matcher: self.patternMatcher)
+        return run.evaluate(value, self.schema.root, collect: false) && run.errors.isEmpty
+    }
+
+    /// The errors of `value` against `schema`; empty means valid.
+    public static func validate(_ value: JSONValue, against schema: JSONSchema) -> [JSONSchemaValidationError] {
+        JSONSchemaValidator(schema: schema).validate(value)
+    }
+}
+
+private enum PathToken {
+    case key(String)
+    case index(Int)
+}
+
+private struct Run {
+    let schema: JSONSchema
+    let limits: JSONSchemaValidator.Limits
+    let matcher: JSONSchemaValidator.PatternMatcher?
+    var errors: [JSONSchemaValidationError] = []
+    var path: [PathToken] = []
+    var steps = 0
+    var stopped = false
+
+    init(schema: JSONSchema, limits: JSONSchemaValidator.Limits, matcher: JSONSchemaValidator.PatternMatcher?) {
+        self.schema = schema
+        self.limits = limits
+        self.matcher = matcher
+        self.path.reserveCapacity(16)
+    }
+
+    func renderPath() -> String {
+        var s = ""
+        for token in self.path {
+            switch token {
+            case .key(let k): s += "/" + escapePointerToken(k)
+            case .index(let i): s += "/\(i)"
+            }
+        }
+        return s
+    }
+
+    /// Records an error when collecting; always returns false so callers can `return self.fail(…)`.
+    mutating func fail(_ collect: Bool, _ keyword: String, _ node: JSONSchema.Node, _ message: @autoclosure () -> String)
+        -> Bool
+    {
+        guard collect, !self.stopped else { return false }
+        self.errors.append(JSONSchemaValidationError(
+            instancePath: self.renderPath(), keyword: keyword, schemaPointer: node.pointer, message: message()))
+        if self.errors.count >= self.limits.maxErrors { self.stopped = true }
+        return false
+    }
+
+    /// Evaluates `value` against node `id`. With `collect` false, returns at the first failure and records
+    /// nothing (for `anyOf`, `oneOf`, `not`). Recursion: in-place applicators form a DAG (cycles are rejected
+    /// when parsing) and every other step descends into the instance, whose depth is bounded.
+    mutating func evaluate(_ value: JSONValue, _ id: JSONSchema.NodeID, collect: Bool) -> Bool {
+        if self.stopped { return false }
+        self.steps += 1
+        guard self.steps <= self.limits.maxSteps else {
+            self.stopped = true
+            if collect || self.errors.isEmpty {
+                self.errors.append(JSONSchemaValidationError(
+                    instancePath: self.renderPath(), keyword: "limit", schemaPointer: self.schema.nodes[id].pointer,
+                    message: "validation took more than \(self.limits.maxSteps) steps"))
+            }
+            return false
+        }
+        let node = self.schema.nodes[id]
+        if node.isFalse { return self.fail(collect, "false", node, "no value is allowed here") }
+        if node.assertionCount == 0 { return true }
+        var valid = true
+
+        if let types = node.types, !types.accepted.contains(value.schemaType),
+            !(value.schemaType == .integer && types.contains(.number))
+        {
+            valid = self.fail(collect, "type", node, "expected \(types), found \(value.schemaType.rawValue)")
+            if !collect { return false }
+        }
+        if let c = node.constValue, c != value {
+            valid = self.fail(collect, "const", node, "value is not the constant")
+            if !collect { return false }
+        }
+        if let values = node.enumValues, !values.contains(value) {
+            valid = self.fail(collect, "enum", node, "value is not one of the \(values.count) allowed values")
+            if !collect { return false }
+        }
+
+        switch value {
+        case .string(let s):
+            if node.minLength != nil || node.maxLength != nil {
+                // Length in Unicode code points (draft 2020-12 §6.3.1); UTF-8 length bounds it from above.
+                let bytes = s.utf8.count
+                let needsCount = (node.maxLength.map { bytes > $0 } ?? false) || (node.minLength != nil)
+                let length = needsCount ? s.unicodeScalars.count : bytes
+                if let max = node.maxLength, length > max {
+                    valid = self.fail(collect, "maxLength", node, "length \(length) is more than \(max)")
+                    if !collect { return false }
+                }
+                if let min = node.minLength, length < min {
+                    valid = self.fail(collect, "minLength", node, "length \(length) is less than \(min)")
+                    if !collect { return false }
+                }
+            }
+            if let pattern = node.pattern, let matcher = self.matcher {
+                switch matcher(pattern, s) {
+                case true?: break
+                case false?:
+                    valid = self.fail(collect, "pattern", node, "does not match \(pattern)")
+                    if !collect { return false }
+                case nil:
+                    valid = self.fail(collect, "pattern", node, "pattern \(pattern) is not supported")
+                    if !collect { return false }
+                }
+            }
+        case .integer, .number:
+            if !self.checkNumber(value, node, collect: collect) {
+                valid = false
+                if !collect { return false }
+            }
+        case .array(let elements):
+            if let max = node.maxItems, elements.count > max {
+                valid = self.fail(collect, "maxItems", node, "\(elements.count) items, more than \(max)")
+                if !collect { return false }
+            }
+            if let min = node.minItems, elements.count < min {
+                valid = self.fail(collect, "minItems", node, "\(elements.count) items, fewer than \(min)")
+                if !collect { return false }
+            }
+            if node.uniqueItems && elements.count > 1 {
+                var seen = Set<JSONValue>(minimumCapacity: elements.count)
+                if let dup = elements.firstIndex(where: { !seen.insert($0).inserted }) {
+                    valid = self.fail(collect, "uniqueItems", node, "item \(dup) repeats an earlier item")
+                    if !collect { return false }
+                }
+            }
+            if !node.prefixItems.isEmpty || node.items != nil {
+                for (i, element) in elements.enumerated() {
+                    let sub = i < node.prefixItems.count ? node.prefixItems[i] : node.items
+                    guard let sub else { break }
+                    self.path.append(.index(i))
+                    let ok = self.evaluate(element, sub, collect: collect)
+                    self.path.removeLast()
+                    if !ok {
+                        valid = false
+                        if !collect || self.stopped { return false }
+                    }
+                }
+            }
+        case .object(let object):
+            if let max = node.maxProperties, object.count > max {
+                valid = self.fail(collect, "maxProperties", node, "\(object.count) properties, more than \(max)")
+                if !collect { return false }
+            }
+            if let min = node.minProperties, object.count < min {
+                valid = self.fail(collect, "minProperties", node, "\(object.count) properties, fewer than \(min)")
+                if !collect { return false }
+            }
+            for name in node.required where object.firstIndex(of: name) == nil {
+                valid = self.fail(collect, "required", node, "required property \"\(name)\" is missing")
+                if !collect { return false }
+            }
+            if !node.properties.isEmpty || !node.patternProperties.isEmpty || node.additionalProperties != nil {
+                for member in object.members {
+                    if !self.checkMember(member, node, collect: collect) {
+                        valid = false
+                        if !collect || self.stopped { return false }
+                    }
+                }
+            }
+        case .null, .bool:
+            break
+        }
+
+        if let target = node.ref, !self.evaluate(value, target, collect: collect) {
+            valid = false
+            if !collect { return false }
+        }
+        for sub in node.allOf where !self.evaluate(value, sub, collect: collect) {
+            valid = false
+            if !collect { return false }
+        }
+        if !node.anyOf.isEmpty, !node.anyOf.contains(where: { self.evaluate(value, $0, collect: false) }) {
+            valid = self.fail(collect, "anyOf", node, "matches none of the \(node.anyOf.count) alternatives")
+            if !collect { return false }
+        }
+        if !node.oneOf.isEmpty {
+            var matched = 0
+            for sub in node.oneOf where self.evaluate(value, sub, collect: false) {
+                matched += 1
+                if matched > 1 { break }
+            }
+            if matched != 1 {
+                valid = self.fail(collect, "oneOf", node, matched == 0
+                    ? "matches none of the \(node.oneOf.count) alternatives" : "matches more than one alternative")
+                if !collect { return false }
+            }
+        }
+        if let not = node.not, self.evaluate(value, not, collect: false) {
+            valid = self.fail(collect, "not", node, "matches the schema in not")
+        }
+        return valid
+    }
+
+    mutating func checkMember(_ member: JSONObject.Member, _ node: JSONSchema.Node, collect: Bool) -> Bool {
+        self.path.append(.key(member.key))
+        defer { self.path.removeLast() }
+        if let sub = node.properties[member.key] {
+            return self.evaluate(member.value, sub, collect: collect)
+        }
+        var matchedPattern = false
+        if !node.patternProperties.isEmpty && self.matcher == nil {
+            // Unknown whether a pattern matches, so whether additionalProperties applies: accept.
+            return true
+        }
+        if let matcher = self.matcher {
+            for (pattern, sub) in node.patternProperties where matcher(pattern, member.key) == true {
+                matchedPattern = true
+                if !self.evaluate(member.value, sub, collect: collect) { return false }
+            }
+        }
+        if !matchedPattern, let extra = node.additionalProperties {
+            let extraNode = self.schema.nodes[extra]
+            if extraNode.isFalse {
+                return self.fail(collect, "additionalProperties", node,
+                                 "property \"\(member.key)\" is not allowed")
+            }
+            return self.evaluate(member.value, extra, collect: collect)
+        }
+        return true
+    }
+
+    mutating func checkNumber(_ value: JSONValue, _ node: JSONSchema.Node, collect: Bool) -> Bool {
+        guard let d = value.doubleValue else { return true }
+        var valid = true
+        if let m = node.maximum, d > m {
+            valid = self.fail(collect, "maximum", node, "\(d) is more than \(m)")
+            if !collect { return false }
+        }
+        if let m = node.minimum, d < m {
+            valid = self.fail(collect, "minimum", node, "\(d) is less than \(m)")
+            if !collect { return false }
+        }
+        if let m = node.exclusiveMaximum, d >= m {
+            valid = self.fail(collect, "exclusiveMaximum", node, "\(d) is not less than \(m)")
+            if !collect { return false }
+        }
+        if let m = node.exclusiveMinimum, d <= m {
+            valid = self.fail(collect, "exclusiveMinimum", node, "\(d) is not more than \(m)")
+            if !collect { return false }
+        }
+        if let m = node.multipleOf {
+            let isMultiple: Bool
+            if case .integer(let i) = value, let mi = Int64(exactly: m) {
+                isMultiple = i % mi == 0
+            } else {
+                let q = d / m
+                isMultiple = q.isFinite && abs(q - q.rounded()) < 1e-9
+            }
+            if !isMultiple {
+                valid = self.fail(collect, "multipleOf", node, "\(d) is not a multiple of \(m)")
+            }
+        }
+        return valid
+    }
+}
