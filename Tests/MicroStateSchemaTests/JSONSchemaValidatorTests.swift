@@ -122,4 +122,24 @@ struct JSONSchemaValidatorTests {
         let found = JSONSchemaValidator(schema: schema, limits: .init(maxSteps: 100)).validate(value)
         #expect(found.map(\.keyword) == ["limit"])
     }
+
+    @Test("Long reference chains neither overflow the stack nor pass unchecked")
+    func referenceChains() throws {
+        func chain(_ sibling: String) -> String {
+            var defs = [#""D0": {"type": "string"}"#]
+            for i in 1...2000 {
+                defs.append(##""D\##(i)": {"$ref": "#/$defs/D\##(i - 1)"\##(sibling)}"##)
+            }
+            return ##"{"$defs": {\##(defs.joined(separator: ", "))}, "$ref": "#/$defs/D2000"}"##
+        }
+        let bare = try JSONSchema.parse(chain(""))
+        #expect(JSONSchemaValidator.validate(.string("x"), against: bare).isEmpty)
+        #expect(JSONSchemaValidator.validate(.integer(1), against: bare).map(\.keyword) == ["type"])
+        let withSiblings = try JSONSchema.parse(chain(#", "minLength": 0"#))
+        #expect(JSONSchemaValidator.validate(.string("x"), against: withSiblings).map(\.keyword) == ["limit"])
+        let writer = try JSONSchema.parse(chain(#", "minLength": 0"#))
+        let reader = try JSONSchema.parse(chain(#", "minLength": 0"#).replacing("string", with: "integer"))
+        #expect(!JSONSchemaCompatibility.isCompatible(reader: reader, writer: writer))
+        #expect(JSONSchemaCompatibility.isCompatible(reader: bare, writer: bare))
+    }
 }

@@ -175,6 +175,11 @@ public enum JSONSchemaCompatibility {
     /// `COMPARISON_LIMIT_EXCEEDED` (incompatible).
     public static let maxComparisons = 100_000
 
+    /// Deepest nesting of subschema comparisons: bounds the checker's recursion (schemas are at most 32
+    /// subschemas deep in a 64-deep JSON document, but references and combinators nest further). Exceeding it
+    /// is reported as `COMPARISON_LIMIT_EXCEEDED`.
+    public static let maxComparisonDepth = 128
+
     /// Every difference found, compatible ones included, in schema order.
     public static func differences(reader: JSONSchema, writer: JSONSchema) -> [JSONSchemaDifference] {
         var checker = Checker(reader: reader, writer: writer)
@@ -211,6 +216,7 @@ private struct Checker {
     var inProgress: Set<Pair> = []
     var budget = JSONSchemaCompatibility.maxComparisons
     var budgetReported = false
+    var depth = 0
 
     init(reader: JSONSchema, writer: JSONSchema) {
         self.reader = reader
@@ -242,14 +248,17 @@ private struct Checker {
 
     mutating func compare(_ w0: Int, _ r0: Int, path: String) {
         self.budget -= 1
-        guard self.budget >= 0 else {
+        guard self.budget >= 0, self.depth < JSONSchemaCompatibility.maxComparisonDepth else {
             if !self.budgetReported {
                 self.budgetReported = true
-                self.add(.comparisonLimitExceeded, path,
-                         "more than \(JSONSchemaCompatibility.maxComparisons) subschema comparisons")
+                self.add(.comparisonLimitExceeded, path, self.budget < 0
+                    ? "more than \(JSONSchemaCompatibility.maxComparisons) subschema comparisons"
+                    : "subschema comparisons nested more than \(JSONSchemaCompatibility.maxComparisonDepth) deep")
             }
             return
         }
+        self.depth += 1
+        defer { self.depth -= 1 }
         let w = self.writer.dereference(w0)
         let r = self.reader.dereference(r0)
         // Recursive schemas: a pair already being compared is assumed compatible (coinduction).
@@ -740,6 +749,7 @@ private struct Checker {
     mutating func readsSwapped(_ r: Int, _ w: Int) -> Bool {
         var swapped = Checker(reader: self.writer, writer: self.reader)
         swapped.budget = self.budget
+        swapped.depth = self.depth
         swapped.compare(r, w, path: "")
         self.budget = swapped.budget
         return !swapped.differences.contains { !$0.isCompatible }

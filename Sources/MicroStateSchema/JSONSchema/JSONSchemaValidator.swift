@@ -29,11 +29,16 @@ public struct JSONSchemaValidator: Sendable {
         /// Subschema evaluations before giving up. Default 1,000,000: a 1 MiB payload against a typical schema
         /// takes well under this.
         public var maxSteps: Int
+        /// Deepest nesting of subschema evaluations (instance levels plus `$ref`/`allOf`/… chains) before giving
+        /// up. Default 512: instances are at most 64 deep, and this bounds the validator's recursion even for a
+        /// schema with a long chain of references.
+        public var maxDepth: Int
 
-        public init(maxErrors: Int = 100, maxSteps: Int = 1_000_000) {
-            precondition(maxErrors >= 1 && maxSteps >= 1)
+        public init(maxErrors: Int = 100, maxSteps: Int = 1_000_000, maxDepth: Int = 512) {
+            precondition(maxErrors >= 1 && maxSteps >= 1 && maxDepth >= 1)
             self.maxErrors = maxErrors
             self.maxSteps = maxSteps
+            self.maxDepth = maxDepth
         }
 
         public static let `default` = Limits()
@@ -84,6 +89,7 @@ private struct Run {
     var errors: [JSONSchemaValidationError] = []
     var path: [PathToken] = []
     var steps = 0
+    var depth = 0
     var stopped = false
 
     init(schema: JSONSchema, limits: JSONSchemaValidator.Limits, matcher: JSONSchemaValidator.PatternMatcher?) {
@@ -118,18 +124,22 @@ private struct Run {
     /// Evaluates `value` against node `id`. With `collect` false, returns at the first failure and records
     /// nothing (for `anyOf`, `oneOf`, `not`). Recursion: in-place applicators form a DAG (cycles are rejected
     /// when parsing) and every other step descends into the instance, whose depth is bounded.
-    mutating func evaluate(_ value: JSONValue, _ id: JSONSchema.NodeID, collect: Bool) -> Bool {
+    mutating func evaluate(_ value: JSONValue, _ ref: JSONSchema.NodeID, collect: Bool) -> Bool {
         if self.stopped { return false }
+        let id = self.schema.dereference(ref)  // chains of bare `$ref`s cost a loop, not recursion
         self.steps += 1
-        guard self.steps <= self.limits.maxSteps else {
+        guard self.steps <= self.limits.maxSteps, self.depth < self.limits.maxDepth else {
+            // Recorded even while probing a branch: the document is rejected, not silently accepted.
             self.stopped = true
-            if collect || self.errors.isEmpty {
-                self.errors.append(JSONSchemaValidationError(
-                    instancePath: self.renderPath(), keyword: "limit", schemaPointer: self.schema.nodes[id].pointer,
-                    message: "validation took more than \(self.limits.maxSteps) steps"))
-            }
+            self.errors.append(JSONSchemaValidationError(
+                instancePath: self.renderPath(), keyword: "limit", schemaPointer: self.schema.nodes[id].pointer,
+                message: self.steps > self.limits.maxSteps
+                    ? "validation took more than \(self.limits.maxSteps) steps"
+                    : "subschemas nested more than \(self.limits.maxDepth) deep"))
             return false
         }
+        self.depth += 1
+        defer { self.depth -= 1 }
         let node = self.schema.nodes[id]
         if node.isFalse { return self.fail(collect, "false", node, "no value is allowed here") }
         if node.assertionCount == 0 { return true }
