@@ -196,12 +196,16 @@ let compatibilityCases: [CompatibilityCase] = [
     .init(name: "not removed", writer: #"{"type": "string", "not": {"const": "x"}}"#, reader: #"{"type": "string"}"#,
           compatible: true, rules: ["NOT_TYPE_NARROWED"]),
     .init(name: "constraint narrowed behind a $ref",
-          writer: ##"{"$defs": {"Name": {"type": "string", "maxLength": 10}}, "type": "object", "properties": {"n": {"$ref": "#/$defs/Name"}}}"##,
-          reader: ##"{"definitions": {"Name": {"type": "string", "maxLength": 5}}, "type": "object", "properties": {"n": {"$ref": "#/definitions/Name"}}}"##,
+          writer: ##"{"$defs": {"Name": {"type": "string", "maxLength": 10}}, "type": "object", "##
+              + ##""properties": {"n": {"$ref": "#/$defs/Name"}}}"##,
+          reader: ##"{"definitions": {"Name": {"type": "string", "maxLength": 5}}, "type": "object", "##
+              + ##""properties": {"n": {"$ref": "#/definitions/Name"}}}"##,
           compatible: false, rules: ["MAX_LENGTH_DECREASED"]),
     .init(name: "recursive schema widened terminates",
-          writer: ##"{"type": "object", "properties": {"value": {"type": "integer"}, "children": {"type": "array", "items": {"$ref": "#"}}}}"##,
-          reader: ##"{"type": "object", "properties": {"value": {"type": "number"}, "children": {"type": "array", "items": {"$ref": "#"}}}}"##,
+          writer: ##"{"type": "object", "properties": {"value": {"type": "integer"}, "##
+              + ##""children": {"type": "array", "items": {"$ref": "#"}}}}"##,
+          reader: ##"{"type": "object", "properties": {"value": {"type": "number"}, "##
+              + ##""children": {"type": "array", "items": {"$ref": "#"}}}}"##,
           compatible: true, rules: ["TYPE_EXTENDED"]),
 ]
 
@@ -227,10 +231,15 @@ struct JSONSchemaCompatibilityTests {
 
     @Test("Messages name the schema path and the rule")
     func paths() throws {
-        let writer = try JSONSchema.parse(
-            object(#""email": {"type": "string"}, "address": \#(object(#""zip": {"type": "string", "maxLength": 10}"#)), "tags": {"type": "array", "items": {"type": "string"}}"#))
-        let reader = try JSONSchema.parse(
-            object(#""email": {"type": "integer"}, "address": \#(object(#""zip": {"type": "string", "maxLength": 5}"#)), "tags": {"type": "array", "items": {"type": "string", "minLength": 1}}"#, #""minProperties": 1"#))
+        let writerAddress = object(#""zip": {"type": "string", "maxLength": 10}"#)
+        let readerAddress = object(#""zip": {"type": "string", "maxLength": 5}"#)
+        let writer = try JSONSchema.parse(object(
+            #""email": {"type": "string"}, "address": \#(writerAddress), "#
+                + #""tags": {"type": "array", "items": {"type": "string"}}"#))
+        let reader = try JSONSchema.parse(object(
+            #""email": {"type": "integer"}, "address": \#(readerAddress), "#
+                + #""tags": {"type": "array", "items": {"type": "string", "minLength": 1}}"#,
+            #""minProperties": 1"#))
         let messages = JSONSchemaCompatibility.check(reader: reader, writer: writer)
         let pairs = Set(messages.map { "\($0.rule) \($0.path)" })
         #expect(pairs == [

@@ -129,7 +129,9 @@ struct JSONSchemaJSONParserTests {
         let limits = JSONParser.Limits(maxElements: 10)
         _ = try JSONParser.parse("[1,2,3,4,5,6,7,8,9]", limits: limits)
         do {
-            let error = #expect(throws: JSONParseError.self) { try JSONParser.parse("[1,2,3,4,5,6,7,8,9,10]", limits: limits) }
+            let error = #expect(throws: JSONParseError.self) {
+                try JSONParser.parse("[1,2,3,4,5,6,7,8,9,10]", limits: limits)
+            }
             #expect(error?.code == .elementLimitExceeded)
         }
     }

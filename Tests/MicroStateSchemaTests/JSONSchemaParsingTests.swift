@@ -27,7 +27,7 @@ struct JSONSchemaParsingTests {
             """##)
         let root = schema.nodes[schema.root]
         #expect(root.types == JSONSchemaTypeSet(.object))
-        #expect(root.propertyNames == ["id", "email", "tags", "kind", "point", "ref"])
+        #expect(root.propertyOrder == ["id", "email", "tags", "kind", "point", "ref"])
         #expect(root.required == ["id"])
         #expect(schema.nodes[root.additionalProperties!].isFalse)
         let id = schema.nodes[root.properties["id"]!]

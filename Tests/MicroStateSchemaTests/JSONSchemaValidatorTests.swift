@@ -26,14 +26,17 @@ private let orderSchema = ##"""
 private func errors(_ document: String, _ schemaText: String = orderSchema) throws -> [String] {
     let schema = try JSONSchema.parse(schemaText)
     let value = try JSONParser.parse(document)
-    return JSONSchemaValidator.validate(value, against: schema).map { "\($0.instancePath.isEmpty ? "/" : $0.instancePath) \($0.keyword)" }
+    return JSONSchemaValidator.validate(value, against: schema).map {
+        "\($0.instancePath.isEmpty ? "/" : $0.instancePath) \($0.keyword)"
+    }
 }
 
 @Suite("JSON Schema validator")
 struct JSONSchemaValidatorTests {
     @Test("A valid document has no errors")
     func valid() throws {
-        let doc = #"{"id": 1, "email": "a@b.c", "address": {"zip": "12345"}, "tags": ["a", "b"], "kind": 3, "ratio": 0.5, "child": {"id": 2.0}}"#
+        let doc = #"{"id": 1, "email": "a@b.c", "address": {"zip": "12345"}, "tags": ["a", "b"], "kind": 3, "#
+            + #""ratio": 0.5, "child": {"id": 2.0}}"#
         #expect(try errors(doc) == [])
     }
 

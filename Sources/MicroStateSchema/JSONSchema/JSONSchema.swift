@@ -60,7 +60,7 @@ public struct JSONSchema: Sendable {
         /// `type`; nil means any type.
         public var types: JSONSchemaTypeSet?
         /// `properties`, in document order.
-        public var propertyNames: [String] = []
+        public var propertyOrder: [String] = []
         public var properties: [String: NodeID] = [:]
         /// `patternProperties` (patterns kept as strings).
         public var patternProperties: [(pattern: String, schema: NodeID)] = []
@@ -265,7 +265,7 @@ private struct Builder {
             for member in members.members {
                 let child = try self.parseNode(member.value, pointer: here + "/" + escapePointerToken(member.key))
                 if keyword == "properties" {
-                    node.propertyNames.append(member.key)
+                    node.propertyOrder.append(member.key)
                     node.properties[member.key] = child
                 } else if keyword == "patternProperties" {
                     node.patternProperties.append((member.key, child))

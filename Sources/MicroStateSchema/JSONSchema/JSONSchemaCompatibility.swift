@@ -447,7 +447,7 @@ private struct Checker {
         let writerModel = self.contentModel(self.writer, wn)
         let readerModel = self.contentModel(self.reader, rn)
         var reportedRequired: Set<String> = []
-        for name in wn.propertyNames {
+        for name in wn.propertyOrder {
             let here = self.join(path, "properties." + name)
             if let r = rn.properties[name] {
                 self.compare(wn.properties[name]!, r, path: here)
@@ -474,7 +474,7 @@ private struct Checker {
                 }
             }
         }
-        for name in rn.propertyNames where wn.properties[name] == nil {
+        for name in rn.propertyOrder where wn.properties[name] == nil {
             let here = self.join(path, "properties." + name)
             let r = rn.properties[name]!
             let readerNode = self.reader.nodes[self.reader.dereference(r)]

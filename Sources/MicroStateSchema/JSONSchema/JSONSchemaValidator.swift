@@ -111,9 +111,9 @@ private struct Run {
     }
 
     /// Records an error when collecting; always returns false so callers can `return self.fail(…)`.
-    mutating func fail(_ collect: Bool, _ keyword: String, _ node: JSONSchema.Node, _ message: @autoclosure () -> String)
-        -> Bool
-    {
+    mutating func fail(
+        _ collect: Bool, _ keyword: String, _ node: JSONSchema.Node, _ message: @autoclosure () -> String
+    ) -> Bool {
         guard collect, !self.stopped else { return false }
         self.errors.append(JSONSchemaValidationError(
             instancePath: self.renderPath(), keyword: keyword, schemaPointer: node.pointer, message: message()))
