@@ -159,8 +159,9 @@ public struct JSONSchema: Sendable {
         var current = id
         // Bounded: reference cycles are rejected at parse time, so a chain visits each node at most once.
         for _ in 0...self.nodes.count {
-            let node = self.nodes[current]
-            guard let target = node.ref, node.assertionCount == 1 else { return current }
+            guard let target = self.nodes[current].ref, self.nodes[current].assertionCount == 1 else {
+                return current
+            }
             current = target
         }
         preconditionFailure("reference cycle in a parsed schema")
@@ -403,7 +404,7 @@ private struct Builder {
         switch value {
         case .integer(let i) where i >= 0 && i <= Int64(Int32.max):
             return Int(i)
-        case .number(let d) where d >= 0 && d <= Double(Int32.max) && d.rounded(.towardZero) == d:
+        case .number(let d) where d >= 0 && d <= Double(Int32.max) && isIntegral(d):
             return Int(d)
         default:
             throw self.invalid(pointer, keyword, "must be a non-negative integer")

@@ -757,12 +757,12 @@ private struct Checker {
 }
 
 private func format(_ d: Double) -> String {
-    if let i = Int64(exactly: d) { return String(i) }
+    if let i = exactInt64(d) { return String(i) }
     return String(d)
 }
 
 /// Whether `a` is an integer multiple of `b` (within floating-point rounding).
 private func isMultiple(_ a: Double, of b: Double) -> Bool {
     let q = a / b
-    return q.isFinite && abs(q - q.rounded()) < 1e-9
+    return isNearlyIntegral(q)
 }

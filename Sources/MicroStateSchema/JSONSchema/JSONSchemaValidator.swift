@@ -60,15 +60,24 @@ public struct JSONSchemaValidator: Sendable {
 
     /// The errors of `value` against the schema; empty means valid.
     public func validate(_ value: JSONValue) -> [JSONSchemaValidationError] {
-        var run = Run(schema: self.schema, limits: self.limits, matcher: self.patternMatcher)
-        _ = run.evaluate(value, self.schema.root, collect: true)
-        return run.errors
+        self.run { run in
+            _ = run.evaluate(value, self.schema.root, collect: true)
+            return run.errors
+        }
     }
 
     /// Whether `value` is valid; stops at the first error.
     public func isValid(_ value: JSONValue) -> Bool {
-        var run = Run(schema: self.schema, limits: self.limits, matcher: self.patternMatcher)
-        return run.evaluate(value, self.schema.root, collect: false) && run.errors.isEmpty
+        self.run { run in
+            run.evaluate(value, self.schema.root, collect: false) && run.errors.isEmpty
+        }
+    }
+
+    private func run<R>(_ body: (inout Run) -> R) -> R {
+        self.schema.nodes.withUnsafeBufferPointer { nodes in
+            var run = Run(schema: self.schema, nodes: nodes, limits: self.limits, matcher: self.patternMatcher)
+            return body(&run)
+        }
     }
 
     /// The errors of `value` against `schema`; empty means valid.
@@ -84,6 +93,8 @@ private enum PathToken {
 
 private struct Run {
     let schema: JSONSchema
+    /// `schema.nodes`, borrowed for the run (see `JSONSchemaValidator.run`).
+    let nodes: UnsafeBufferPointer<JSONSchema.Node>
     let limits: JSONSchemaValidator.Limits
     let matcher: JSONSchemaValidator.PatternMatcher?
     var errors: [JSONSchemaValidationError] = []
@@ -92,8 +103,12 @@ private struct Run {
     var depth = 0
     var stopped = false
 
-    init(schema: JSONSchema, limits: JSONSchemaValidator.Limits, matcher: JSONSchemaValidator.PatternMatcher?) {
+    init(
+        schema: JSONSchema, nodes: UnsafeBufferPointer<JSONSchema.Node>, limits: JSONSchemaValidator.Limits,
+        matcher: JSONSchemaValidator.PatternMatcher?
+    ) {
         self.schema = schema
+        self.nodes = nodes
         self.limits = limits
         self.matcher = matcher
         self.path.reserveCapacity(16)
@@ -112,11 +127,11 @@ private struct Run {
 
     /// Records an error when collecting; always returns false so callers can `return self.fail(…)`.
     mutating func fail(
-        _ collect: Bool, _ keyword: String, _ node: JSONSchema.Node, _ message: @autoclosure () -> String
+        _ collect: Bool, _ keyword: String, _ node: UnsafePointer<JSONSchema.Node>, _ message: @autoclosure () -> String
     ) -> Bool {
         guard collect, !self.stopped else { return false }
         self.errors.append(JSONSchemaValidationError(
-            instancePath: self.renderPath(), keyword: keyword, schemaPointer: node.pointer, message: message()))
+            instancePath: self.renderPath(), keyword: keyword, schemaPointer: node.pointee.pointer, message: message()))
         if self.errors.count >= self.limits.maxErrors { self.stopped = true }
         return false
     }
@@ -132,7 +147,7 @@ private struct Run {
             // Recorded even while probing a branch: the document is rejected, not silently accepted.
             self.stopped = true
             self.errors.append(JSONSchemaValidationError(
-                instancePath: self.renderPath(), keyword: "limit", schemaPointer: self.schema.nodes[id].pointer,
+                instancePath: self.renderPath(), keyword: "limit", schemaPointer: self.nodes[id].pointer,
                 message: self.steps > self.limits.maxSteps
                     ? "validation took more than \(self.limits.maxSteps) steps"
                     : "subschemas nested more than \(self.limits.maxDepth) deep"))
@@ -140,43 +155,43 @@ private struct Run {
         }
         self.depth += 1
         defer { self.depth -= 1 }
-        let node = self.schema.nodes[id]
-        if node.isFalse { return self.fail(collect, "false", node, "no value is allowed here") }
-        if node.assertionCount == 0 { return true }
+        let node = self.nodes.baseAddress! + id  // a pointer: no copy of the node per evaluation
+        if node.pointee.isFalse { return self.fail(collect, "false", node, "no value is allowed here") }
+        if node.pointee.assertionCount == 0 { return true }
         var valid = true
 
-        if let types = node.types, !types.accepted.contains(value.schemaType),
+        if let types = node.pointee.types, !types.accepted.contains(value.schemaType),
             !(value.schemaType == .integer && types.contains(.number))
         {
             valid = self.fail(collect, "type", node, "expected \(types), found \(value.schemaType.rawValue)")
             if !collect { return false }
         }
-        if let c = node.constValue, c != value {
+        if let c = node.pointee.constValue, c != value {
             valid = self.fail(collect, "const", node, "value is not the constant")
             if !collect { return false }
         }
-        if let values = node.enumValues, !values.contains(value) {
+        if let values = node.pointee.enumValues, !values.contains(value) {
             valid = self.fail(collect, "enum", node, "value is not one of the \(values.count) allowed values")
             if !collect { return false }
         }
 
         switch value {
         case .string(let s):
-            if node.minLength != nil || node.maxLength != nil {
+            if node.pointee.minLength != nil || node.pointee.maxLength != nil {
                 // Length in Unicode code points (draft 2020-12 §6.3.1); UTF-8 length bounds it from above.
                 let bytes = s.utf8.count
-                let needsCount = (node.maxLength.map { bytes > $0 } ?? false) || (node.minLength != nil)
+                let needsCount = (node.pointee.maxLength.map { bytes > $0 } ?? false) || (node.pointee.minLength != nil)
                 let length = needsCount ? s.unicodeScalars.count : bytes
-                if let max = node.maxLength, length > max {
+                if let max = node.pointee.maxLength, length > max {
                     valid = self.fail(collect, "maxLength", node, "length \(length) is more than \(max)")
                     if !collect { return false }
                 }
-                if let min = node.minLength, length < min {
+                if let min = node.pointee.minLength, length < min {
                     valid = self.fail(collect, "minLength", node, "length \(length) is less than \(min)")
                     if !collect { return false }
                 }
             }
-            if let pattern = node.pattern, let matcher = self.matcher {
+            if let pattern = node.pointee.pattern, let matcher = self.matcher {
                 switch matcher(pattern, s) {
                 case true?: break
                 case false?:
@@ -193,24 +208,24 @@ private struct Run {
                 if !collect { return false }
             }
         case .array(let elements):
-            if let max = node.maxItems, elements.count > max {
+            if let max = node.pointee.maxItems, elements.count > max {
                 valid = self.fail(collect, "maxItems", node, "\(elements.count) items, more than \(max)")
                 if !collect { return false }
             }
-            if let min = node.minItems, elements.count < min {
+            if let min = node.pointee.minItems, elements.count < min {
                 valid = self.fail(collect, "minItems", node, "\(elements.count) items, fewer than \(min)")
                 if !collect { return false }
             }
-            if node.uniqueItems && elements.count > 1 {
+            if node.pointee.uniqueItems && elements.count > 1 {
                 var seen = Set<JSONValue>(minimumCapacity: elements.count)
                 if let dup = elements.firstIndex(where: { !seen.insert($0).inserted }) {
                     valid = self.fail(collect, "uniqueItems", node, "item \(dup) repeats an earlier item")
                     if !collect { return false }
                 }
             }
-            if !node.prefixItems.isEmpty || node.items != nil {
+            if !node.pointee.prefixItems.isEmpty || node.pointee.items != nil {
                 for (i, element) in elements.enumerated() {
-                    let sub = i < node.prefixItems.count ? node.prefixItems[i] : node.items
+                    let sub = i < node.pointee.prefixItems.count ? node.pointee.prefixItems[i] : node.pointee.items
                     guard let sub else { break }
                     self.path.append(.index(i))
                     let ok = self.evaluate(element, sub, collect: collect)
@@ -222,19 +237,19 @@ private struct Run {
                 }
             }
         case .object(let object):
-            if let max = node.maxProperties, object.count > max {
+            if let max = node.pointee.maxProperties, object.count > max {
                 valid = self.fail(collect, "maxProperties", node, "\(object.count) properties, more than \(max)")
                 if !collect { return false }
             }
-            if let min = node.minProperties, object.count < min {
+            if let min = node.pointee.minProperties, object.count < min {
                 valid = self.fail(collect, "minProperties", node, "\(object.count) properties, fewer than \(min)")
                 if !collect { return false }
             }
-            for name in node.required where object.firstIndex(of: name) == nil {
+            for name in node.pointee.required where object.firstIndex(of: name) == nil {
                 valid = self.fail(collect, "required", node, "required property \"\(name)\" is missing")
                 if !collect { return false }
             }
-            if !node.properties.isEmpty || !node.patternProperties.isEmpty || node.additionalProperties != nil {
+            if !node.pointee.properties.isEmpty || !node.pointee.patternProperties.isEmpty || node.pointee.additionalProperties != nil {
                 for member in object.members {
                     if !self.checkMember(member, node, collect: collect) {
                         valid = false
@@ -246,56 +261,55 @@ private struct Run {
             break
         }
 
-        if let target = node.ref, !self.evaluate(value, target, collect: collect) {
+        if let target = node.pointee.ref, !self.evaluate(value, target, collect: collect) {
             valid = false
             if !collect { return false }
         }
-        for sub in node.allOf where !self.evaluate(value, sub, collect: collect) {
+        for sub in node.pointee.allOf where !self.evaluate(value, sub, collect: collect) {
             valid = false
             if !collect { return false }
         }
-        if !node.anyOf.isEmpty, !node.anyOf.contains(where: { self.evaluate(value, $0, collect: false) }) {
-            valid = self.fail(collect, "anyOf", node, "matches none of the \(node.anyOf.count) alternatives")
+        if !node.pointee.anyOf.isEmpty, !node.pointee.anyOf.contains(where: { self.evaluate(value, $0, collect: false) }) {
+            valid = self.fail(collect, "anyOf", node, "matches none of the \(node.pointee.anyOf.count) alternatives")
             if !collect { return false }
         }
-        if !node.oneOf.isEmpty {
+        if !node.pointee.oneOf.isEmpty {
             var matched = 0
-            for sub in node.oneOf where self.evaluate(value, sub, collect: false) {
+            for sub in node.pointee.oneOf where self.evaluate(value, sub, collect: false) {
                 matched += 1
                 if matched > 1 { break }
             }
             if matched != 1 {
                 valid = self.fail(collect, "oneOf", node, matched == 0
-                    ? "matches none of the \(node.oneOf.count) alternatives" : "matches more than one alternative")
+                    ? "matches none of the \(node.pointee.oneOf.count) alternatives" : "matches more than one alternative")
                 if !collect { return false }
             }
         }
-        if let not = node.not, self.evaluate(value, not, collect: false) {
+        if let not = node.pointee.not, self.evaluate(value, not, collect: false) {
             valid = self.fail(collect, "not", node, "matches the schema in not")
         }
         return valid
     }
 
-    mutating func checkMember(_ member: JSONObject.Member, _ node: JSONSchema.Node, collect: Bool) -> Bool {
+    mutating func checkMember(_ member: JSONObject.Member, _ node: UnsafePointer<JSONSchema.Node>, collect: Bool) -> Bool {
         self.path.append(.key(member.key))
         defer { self.path.removeLast() }
-        if let sub = node.properties[member.key] {
+        if let sub = node.pointee.properties[member.key] {
             return self.evaluate(member.value, sub, collect: collect)
         }
         var matchedPattern = false
-        if !node.patternProperties.isEmpty && self.matcher == nil {
+        if !node.pointee.patternProperties.isEmpty && self.matcher == nil {
             // Unknown whether a pattern matches, so whether additionalProperties applies: accept.
             return true
         }
         if let matcher = self.matcher {
-            for (pattern, sub) in node.patternProperties where matcher(pattern, member.key) == true {
+            for (pattern, sub) in node.pointee.patternProperties where matcher(pattern, member.key) == true {
                 matchedPattern = true
                 if !self.evaluate(member.value, sub, collect: collect) { return false }
             }
         }
-        if !matchedPattern, let extra = node.additionalProperties {
-            let extraNode = self.schema.nodes[extra]
-            if extraNode.isFalse {
+        if !matchedPattern, let extra = node.pointee.additionalProperties {
+            if self.nodes[extra].isFalse {
                 return self.fail(collect, "additionalProperties", node,
                                  "property \"\(member.key)\" is not allowed")
             }
@@ -304,32 +318,31 @@ private struct Run {
         return true
     }
 
-    mutating func checkNumber(_ value: JSONValue, _ node: JSONSchema.Node, collect: Bool) -> Bool {
+    mutating func checkNumber(_ value: JSONValue, _ node: UnsafePointer<JSONSchema.Node>, collect: Bool) -> Bool {
         guard let d = value.doubleValue else { return true }
         var valid = true
-        if let m = node.maximum, d > m {
+        if let m = node.pointee.maximum, d > m {
             valid = self.fail(collect, "maximum", node, "\(d) is more than \(m)")
             if !collect { return false }
         }
-        if let m = node.minimum, d < m {
+        if let m = node.pointee.minimum, d < m {
             valid = self.fail(collect, "minimum", node, "\(d) is less than \(m)")
             if !collect { return false }
         }
-        if let m = node.exclusiveMaximum, d >= m {
+        if let m = node.pointee.exclusiveMaximum, d >= m {
             valid = self.fail(collect, "exclusiveMaximum", node, "\(d) is not less than \(m)")
             if !collect { return false }
         }
-        if let m = node.exclusiveMinimum, d <= m {
+        if let m = node.pointee.exclusiveMinimum, d <= m {
             valid = self.fail(collect, "exclusiveMinimum", node, "\(d) is not more than \(m)")
             if !collect { return false }
         }
-        if let m = node.multipleOf {
+        if let m = node.pointee.multipleOf {
             let isMultiple: Bool
-            if case .integer(let i) = value, let mi = Int64(exactly: m) {
+            if case .integer(let i) = value, let mi = exactInt64(m) {
                 isMultiple = i % mi == 0
             } else {
-                let q = d / m
-                isMultiple = q.isFinite && abs(q - q.rounded()) < 1e-9
+                isMultiple = isNearlyIntegral(d / m)
             }
             if !isMultiple {
                 valid = self.fail(collect, "multipleOf", node, "\(d) is not a multiple of \(m)")

@@ -119,7 +119,7 @@ extension JSONValue: Equatable {
         case (.integer(let a), .integer(let b)): return a == b
         case (.number(let a), .number(let b)): return a == b
         case (.integer(let a), .number(let b)), (.number(let b), .integer(let a)):
-            return Double(exactly: a).map { $0 == b } ?? (Int64(exactly: b) == a)
+            return exactInt64(b) == a
         case (.string(let a), .string(let b)): return a == b
         case (.array(let a), .array(let b)): return a == b
         case (.object(let a), .object(let b)): return a == b
@@ -141,7 +141,7 @@ extension JSONValue: Hashable {
             hasher.combine(i)
         case .number(let d):
             // Integral numbers hash like the integer they equal.
-            if let i = Int64(exactly: d) {
+            if let i = exactInt64(d) {
                 hasher.combine(2)
                 hasher.combine(i)
             } else {
@@ -168,7 +168,7 @@ extension JSONValue {
         case .null: .null
         case .bool: .boolean
         case .integer: .integer
-        case .number(let d): d.rounded(.towardZero) == d ? .integer : .number
+        case .number(let d): isIntegral(d) ? .integer : .number
         case .string: .string
         case .array: .array
         case .object: .object
@@ -183,4 +183,29 @@ extension JSONValue {
         default: nil
         }
     }
+}
+
+// Integral checks without libm: `rounded()` and `Int64(exactly:)` lower to `trunc`/`round` calls on baseline
+// x86_64, and this module links no C library, so a binary without Foundation would fail to link in release.
+// Converting to `Int64` truncates with one instruction.
+
+/// `d` as an `Int64` when it is an integer in range.
+func exactInt64(_ d: Double) -> Int64? {
+    guard d >= -0x1p63 && d < 0x1p63 else { return nil }  // also false for NaN
+    let i = Int64(d)
+    return Double(i) == d ? i : nil
+}
+
+/// Whether `d` is a finite integer (every double of magnitude 2^53 or more is).
+func isIntegral(_ d: Double) -> Bool {
+    guard d.isFinite else { return false }
+    return d.magnitude >= 0x1p53 || Double(Int64(d)) == d
+}
+
+/// Whether `q` is within `1e-9` of an integer (for `multipleOf` on non-integers).
+func isNearlyIntegral(_ q: Double) -> Bool {
+    guard q.isFinite else { return false }
+    if q.magnitude >= 0x1p53 { return true }
+    let fraction = (q - Double(Int64(q))).magnitude
+    return fraction < 1e-9 || fraction > 1 - 1e-9
 }
