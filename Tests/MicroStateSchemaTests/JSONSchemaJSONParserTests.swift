@@ -38,6 +38,10 @@ struct JSONSchemaJSONParserTests {
         #expect(JSONValue.integer(1) == .number(1.0))
         #expect(JSONValue.integer(1) != .number(1.5))
         #expect(Set<JSONValue>([.integer(1), .number(1.0)]).count == 1)
+        #expect(JSONValue.integer(Int64.max) != .number(0x1p63))
+        #expect(JSONValue.integer(Int64.min) == .number(-0x1p63))
+        #expect(JSONValue.integer(0) != .number(.nan))
+        #expect(JSONValue.number(1e300).schemaType == .integer && JSONValue.number(0.5).schemaType == .number)
         #expect(JSONValue.object(JSONObject([("a", .integer(1)), ("b", .null)]))
             == .object(JSONObject([("b", .null), ("a", .number(1))])))
     }

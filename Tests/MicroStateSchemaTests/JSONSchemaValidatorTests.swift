@@ -86,6 +86,11 @@ struct JSONSchemaValidatorTests {
 
     @Test("Integral numbers are integers and 1 equals 1.0 for enum")
     func numbers() throws {
+        #expect(try errors("0.3", #"{"multipleOf": 0.1}"#) == [])
+        #expect(try errors("0.35", #"{"multipleOf": 0.1}"#) == ["/ multipleOf"])
+        #expect(try errors("1e300", #"{"type": "integer"}"#) == [])
+        #expect(try errors("9223372036854775807", #"{"type": "integer", "multipleOf": 7}"#) == [])
+        #expect(try errors("-9223372036854775808", #"{"type": "integer", "multipleOf": 2}"#) == [])
         #expect(try errors("2.0", #"{"type": "integer", "enum": [1, 2]}"#) == [])
         #expect(try errors("3", #"{"type": "integer", "enum": [1, 2]}"#) == ["/ enum"])
     }

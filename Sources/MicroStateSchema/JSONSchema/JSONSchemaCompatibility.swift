@@ -88,6 +88,7 @@ public enum JSONSchemaRule: String, Sendable, CaseIterable, CustomStringConverti
     case itemAddedNotCoveredByPartiallyOpenContentModel = "ITEM_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"
     case itemRemovedFromOpenContentModel = "ITEM_REMOVED_FROM_OPEN_CONTENT_MODEL"
     case itemRemovedFromClosedContentModel = "ITEM_REMOVED_FROM_CLOSED_CONTENT_MODEL"
+    case itemWithFalseRemovedFromClosedContentModel = "ITEM_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL"
     case itemRemovedIsCoveredByPartiallyOpenContentModel = "ITEM_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"
     case itemRemovedNotCoveredByPartiallyOpenContentModel =
         "ITEM_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"
@@ -103,7 +104,9 @@ public enum JSONSchemaRule: String, Sendable, CaseIterable, CustomStringConverti
     case sumTypeNarrowed = "SUM_TYPE_NARROWED"
     case notTypeExtended = "NOT_TYPE_EXTENDED"
     case notTypeNarrowed = "NOT_TYPE_NARROWED"
+    /// Not Confluent's: the reader schema is `false`.
     case schemaRejectsEverything = "SCHEMA_REJECTS_EVERYTHING"
+    /// Not Confluent's: the check hit `maxComparisons` or `maxComparisonDepth` and could not prove compatibility.
     case comparisonLimitExceeded = "COMPARISON_LIMIT_EXCEEDED"
 
     /// Whether a reader can still read every document the writer wrote after this change.
@@ -123,6 +126,7 @@ public enum JSONSchemaRule: String, Sendable, CaseIterable, CustomStringConverti
             .additionalItemsAdded, .additionalItemsExtended, .itemWithEmptySchemaAddedToOpenContentModel,
             .itemAddedToClosedContentModel, .itemAddedIsCoveredByPartiallyOpenContentModel,
             .itemRemovedFromOpenContentModel, .itemRemovedIsCoveredByPartiallyOpenContentModel,
+            .itemWithFalseRemovedFromClosedContentModel,
             .enumArrayExtended, .combinedTypeExtended, .productTypeNarrowed, .sumTypeExtended, .notTypeNarrowed:
             true
         case .typeNarrowed, .typeChanged, .maxLengthAdded, .maxLengthDecreased, .minLengthAdded,
@@ -598,6 +602,8 @@ private struct Checker {
             case (true, false):
                 switch readerRest {
                 case .open: self.add(.itemRemovedFromOpenContentModel, here, "item \(i) removed")
+                case .closed where self.writer.nodes[self.writer.dereference(wn.prefixItems[i])].isFalse:
+                    self.add(.itemWithFalseRemovedFromClosedContentModel, here, "item \(i) removed")
                 case .closed:
                     self.add(.itemRemovedFromClosedContentModel, here,
                              "item \(i) removed but the reader allows no further items")
