@@ -1,0 +1,142 @@
+import Testing
+
+@testable import MicroStateSchema
+
+@Suite("JSON parser")
+struct JSONSchemaJSONParserTests {
+    @Test("Scalars, arrays and objects parse, keeping integers apart from other numbers")
+    func valid() throws {
+        let value = try JSONParser.parse(#" { "a" : [1, -2, 3.5, 1e2, true, false, null, "x"], "b": {} } "#)
+        guard case .object(let object) = value else {
+            Issue.record("not an object: \(value)")
+            return
+        }
+        #expect(object.members.map(\.key) == ["a", "b"])
+        #expect(object["a"] == .array([
+            .integer(1), .integer(-2), .number(3.5), .number(100), .bool(true), .bool(false), .null, .string("x"),
+        ]))
+        guard case .array(let a) = object["a"], case .integer = a[0], case .number = a[3] else {
+            Issue.record("integer/number distinction lost")
+            return
+        }
+        #expect(object["b"] == .object(JSONObject([])))
+        #expect(try JSONParser.parse("9223372036854775807") == .integer(Int64.max))
+        #expect(try JSONParser.parse("9223372036854775808") == .number(9_223_372_036_854_775_808))
+        #expect(try JSONParser.parse("-0") == .integer(0))
+    }
+
+    @Test("Escapes and surrogate pairs decode to the right scalars")
+    func escapes() throws {
+        #expect(try JSONParser.parse(#""a\"b\\c\/d\b\f\n\r\t""#) == .string("a\"b\\c/d\u{8}\u{C}\n\r\t"))
+        #expect(try JSONParser.parse(#""\u00e9\u4e2d""#) == .string("é中"))
+        #expect(try JSONParser.parse(#""\ud83d\ude00 ok""#) == .string("😀 ok"))
+        #expect(try JSONParser.parse("\"héllo 😀\"") == .string("héllo 😀"))
+    }
+
+    @Test("Numbers compare by value: 1 equals 1.0, in sets too")
+    func numericEquality() {
+        #expect(JSONValue.integer(1) == .number(1.0))
+        #expect(JSONValue.integer(1) != .number(1.5))
+        #expect(Set<JSONValue>([.integer(1), .number(1.0)]).count == 1)
+        #expect(JSONValue.integer(Int64.max) != .number(0x1p63))
+        #expect(JSONValue.integer(Int64.min) == .number(-0x1p63))
+        #expect(JSONValue.integer(0) != .number(.nan))
+        #expect(JSONValue.number(1e300).schemaType == .integer && JSONValue.number(0.5).schemaType == .number)
+        #expect(JSONValue.object(JSONObject([("a", .integer(1)), ("b", .null)]))
+            == .object(JSONObject([("b", .null), ("a", .number(1))])))
+    }
+
+    @Test("Malformed input is rejected with the byte offset of the problem", arguments: [
+        ("", JSONParseError.Code.unexpectedEnd, 0),
+        ("[1,]", .unexpectedByte, 3),
+        ("[1 2]", .unexpectedByte, 3),
+        ("{\"a\" 1}", .unexpectedByte, 5),
+        ("{\"a\":1,}", .unexpectedByte, 7),
+        ("{a:1}", .unexpectedByte, 1),
+        ("01", .invalidNumber, 0),
+        ("1.", .invalidNumber, 2),
+        ("1e", .invalidNumber, 2),
+        ("-", .invalidNumber, 1),
+        ("+1", .unexpectedByte, 0),
+        ("NaN", .unexpectedByte, 0),
+        ("tru", .unexpectedByte, 0),
+        ("1e400", .numberOutOfRange, 0),
+        ("\"abc", .unexpectedEnd, 4),
+        ("\"a\u{01}\"", .invalidString, 2),
+        (#""\x""#, .invalidString, 1),
+        (#""\u12G4""#, .invalidString, 5),
+        (#""\ud83d""#, .invalidString, 1),
+        (#""\ud83dx""#, .invalidString, 1),
+        (#""\ude00""#, .invalidString, 1),
+        (#""\ud83d\u0041""#, .invalidString, 1),
+        ("[1] x", .trailingContent, 4),
+        ("{\"a\":1,\"a\":2}", .duplicateKey, 7),
+        ("\u{FEFF}1", .unexpectedByte, 0),
+        ("// c\n1", .unexpectedByte, 0),
+    ])
+    func malformed(input: String, code: JSONParseError.Code, offset: Int) {
+        do {
+            let value = try JSONParser.parse(input)
+            Issue.record("\(input.debugDescription) parsed as \(value)")
+        } catch {
+            #expect(error.code == code, "\(input.debugDescription): \(error)")
+            #expect(error.offset == offset, "\(input.debugDescription): \(error)")
+        }
+    }
+
+    @Test("Invalid UTF-8 inside a string is rejected")
+    func invalidUTF8() {
+        for bytes: [UInt8] in [[0x22, 0xFF, 0x22], [0x22, 0xC3, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22]] {
+            #expect(throws: JSONParseError.self) { try JSONParser.parse(bytes) }
+        }
+    }
+
+    @Test("Duplicate keys are found in large objects too (hash index path)")
+    func duplicateKeysLargeObject() {
+        let members = (0..<40).map { "\"k\($0)\": \($0)" } + ["\"k7\": 0"]
+        let text = "{" + members.joined(separator: ",") + "}"
+        do {
+            let error = #expect(throws: JSONParseError.self) { try JSONParser.parse(text) }
+            #expect(error?.code == .duplicateKey)
+        }
+        let unique = "{" + members.dropLast().joined(separator: ",") + "}"
+        guard case .object(let object)? = try? JSONParser.parse(unique) else {
+            Issue.record("large object did not parse")
+            return
+        }
+        #expect(object["k39"] == .integer(39))
+        #expect(object["k40"] == nil)
+    }
+
+    @Test("Nesting up to the depth limit parses; one more level is rejected")
+    func depthLimit() throws {
+        let limits = JSONParser.Limits(maxDepth: 64)
+        let ok = String(repeating: "[", count: 64) + String(repeating: "]", count: 64)
+        _ = try JSONParser.parse(ok, limits: limits)
+        let deep = String(repeating: "[", count: 65) + String(repeating: "]", count: 65)
+        do {
+            let error = #expect(throws: JSONParseError.self) { try JSONParser.parse(deep, limits: limits) }
+            #expect(error?.code == .depthLimitExceeded && error?.offset == 64)
+        }
+        // Far deeper input fails fast instead of overflowing the stack.
+        let hostile = String(repeating: "{\"a\":", count: 100_000)
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(hostile) }
+    }
+
+    @Test("Input size and element count limits are enforced")
+    func sizeLimits() throws {
+        let big = "\"" + String(repeating: "a", count: 1 << 20) + "\""
+        do {
+            let error = #expect(throws: JSONParseError.self) { try JSONParser.parse(big) }
+            #expect(error?.code == .inputTooLarge)
+        }
+        let limits = JSONParser.Limits(maxElements: 10)
+        _ = try JSONParser.parse("[1,2,3,4,5,6,7,8,9]", limits: limits)
+        do {
+            let error = #expect(throws: JSONParseError.self) {
+                try JSONParser.parse("[1,2,3,4,5,6,7,8,9,10]", limits: limits)
+            }
+            #expect(error?.code == .elementLimitExceeded)
+        }
+    }
+}
