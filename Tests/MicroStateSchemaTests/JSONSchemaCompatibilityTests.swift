@@ -3,7 +3,7 @@ import Testing
 @testable import MicroStateSchema
 
 /// One row of the compatibility table: can a reader with `reader` read documents valid under `writer`?
-struct CompatibilityCase: CustomTestStringConvertible, Sendable {
+struct JSONSchemaCompatibilityCase: CustomTestStringConvertible, Sendable {
     var name: String
     var writer: String
     var reader: String
@@ -20,7 +20,7 @@ private func object(_ properties: String, _ extra: String = "") -> String {
 
 private let closed = #""additionalProperties": false"#
 
-let compatibilityCases: [CompatibilityCase] = [
+let compatibilityCases: [JSONSchemaCompatibilityCase] = [
     .init(name: "identical schemas", writer: object(#""a": {"type": "string"}"#),
           reader: object(#""a": {"type": "string"}"#), compatible: true, rules: []),
     .init(name: "type changed", writer: #"{"type": "string"}"#, reader: #"{"type": "integer"}"#,
@@ -216,7 +216,7 @@ let compatibilityCases: [CompatibilityCase] = [
 @Suite("JSON Schema compatibility")
 struct JSONSchemaCompatibilityTests {
     @Test("Each table case reports the expected rules", arguments: compatibilityCases)
-    func table(_ c: CompatibilityCase) throws {
+    func table(_ c: JSONSchemaCompatibilityCase) throws {
         let writer = try JSONSchema.parse(c.writer)
         let reader = try JSONSchema.parse(c.reader)
         let differences = JSONSchemaCompatibility.differences(reader: reader, writer: writer)

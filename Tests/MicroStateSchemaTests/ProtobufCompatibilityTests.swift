@@ -11,7 +11,7 @@ private func p2(_ body: String) -> String {
 }
 
 /// One schema change and the rules each rule set must report for it (an empty set: compatible).
-struct CompatibilityCase: CustomTestStringConvertible, Sendable {
+struct ProtobufCompatibilityCase: CustomTestStringConvertible, Sendable {
     var name: String
     var old: String
     var new: String
@@ -27,7 +27,7 @@ private let money =
     "message Money { int64 units = 1; } message Coin { int64 units = 1; } enum Color { RED = 0; } "
     + "enum Shade { DARK = 0; } "
 
-let protobufCompatibilityCases: [CompatibilityCase] = [
+let protobufCompatibilityCases: [ProtobufCompatibilityCase] = [
     .init(
         name: "adding a field is compatible everywhere", old: p3("message Order { string id = 1; }"),
         new: p3("message Order { string id = 1; int64 total = 2; }"), wire: [], wireJSON: [], confluent: []),
@@ -222,13 +222,14 @@ let protobufCompatibilityCases: [CompatibilityCase] = [
 @Suite("Protobuf compatibility")
 struct ProtobufCompatibilityTests {
     @Test("Each change gets the rules each rule set names", arguments: protobufCompatibilityCases)
-    func table(_ c: CompatibilityCase) throws {
+    func table(_ c: ProtobufCompatibilityCase) throws {
         let old = try ProtobufSchema.parse(c.old)
         let new = try ProtobufSchema.parse(c.new)
         for (ruleSet, expected) in [(ProtobufRuleSet.wire, c.wire), (.wireJSON, c.wireJSON), (.confluent, c.confluent)]
         {
             let messages = ProtobufCompatibility.check(new: new, old: old, ruleSet: ruleSet, direction: c.direction)
-            #expect(Set(messages.map(\.rule)) == expected, "\(c.name) under \(ruleSet.rawValue): \(messages)")
+            let rules: Set<String> = Set(messages.map { $0.rule })
+            #expect(rules == expected, "\(c.name) under \(ruleSet.rawValue): \(messages)")
             for message in messages {
                 #expect(ProtobufCompatibility.rule(message.rule)?.ruleSets.contains(ruleSet) == true, "\(message)")
             }
