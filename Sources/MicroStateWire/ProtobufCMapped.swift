@@ -164,6 +164,34 @@ extension WireArena {
     }
 }
 
+extension WireArena {
+    /// Builds a repeated string field: the NUL-terminated copies plus the pointer array protobuf-c wants.
+    mutating func cStrings(
+        _ strings: [String]
+    ) -> (count: Int, pointers: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) {
+        guard !strings.isEmpty else {
+            return (0, nil)
+        }
+        let pointers = self.allocate(UnsafeMutablePointer<CChar>?.self, count: strings.count)
+        for (index, string) in strings.enumerated() {
+            (pointers + index).initialize(to: self.cString(string))
+        }
+        return (strings.count, pointers)
+    }
+
+    /// Copies a repeated `int64` field into the arena (protobuf-c packs it, as proto3 requires).
+    mutating func int64s(_ values: [Int64]) -> (count: Int, values: UnsafeMutablePointer<Int64>?) {
+        guard !values.isEmpty else {
+            return (0, nil)
+        }
+        let copy = self.allocate(Int64.self, count: values.count)
+        values.withUnsafeBufferPointer { source in
+            copy.initialize(from: source.baseAddress!, count: source.count)
+        }
+        return (values.count, copy)
+    }
+}
+
 // MARK: - Decoding helpers: C fields out into Swift values
 
 extension Array where Element == UInt8 {
@@ -275,6 +303,32 @@ extension Dictionary where Key == String, Value == String {
             }
             self[key] = value
         }
+    }
+}
+
+extension Array where Element == String {
+    /// Copies a repeated `string` field whose elements must be valid UTF-8, else ``WireError/Code/malformed`` naming
+    /// `field` (see `String(validating:field:)`).
+    init(
+        validating pointers: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+        count: Int,
+        field: StaticString
+    ) throws(WireError) {
+        self = []
+        guard let pointers, count > 0 else {
+            return
+        }
+        self.reserveCapacity(count)
+        for index in 0..<count {
+            self.append(try String(validating: pointers[index], field: field))
+        }
+    }
+}
+
+extension Array where Element == Int64 {
+    /// Copies a repeated `int64` field (packed or not on the wire: protobuf-c accepts both).
+    init(copying values: UnsafeMutablePointer<Int64>?, count: Int) {
+        self = count > 0 ? [Int64](UnsafeBufferPointer(start: values, count: count)) : []
     }
 }
 

@@ -63,7 +63,7 @@ struct DescriptorIndexTests {
         #expect(Set(names) == [
             "grpc/health/v1/health.proto", "grpc/reflection/v1/reflection.proto",
             "grpc/reflection/v1alpha/reflection.proto", "microstate/v1/common.proto",
-            "microstate/v1/events.proto", "microstate/v1/kv.proto",
+            "microstate/v1/events.proto", "microstate/v1/kv.proto", "microstate/v1/schema.proto",
             // The OTLP protos the trace exporter sends (their service is called, not served).
             "opentelemetry/proto/collector/trace/v1/trace_service.proto", "opentelemetry/proto/common/v1/common.proto",
             "opentelemetry/proto/resource/v1/resource.proto", "opentelemetry/proto/trace/v1/trace.proto",
@@ -79,7 +79,8 @@ struct DescriptorIndexTests {
     func embeddedServices() {
         #expect(self.embedded.serviceNames == [
             "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection",
-            "microstate.v1.EventStream", "microstate.v1.KV", "opentelemetry.proto.collector.trace.v1.TraceService",
+            "microstate.v1.EventStream", "microstate.v1.KV", "microstate.v1.SchemaRegistry",
+            "opentelemetry.proto.collector.trace.v1.TraceService",
         ])
     }
 
@@ -89,6 +90,9 @@ struct DescriptorIndexTests {
         (".microstate.v1.PutRequest", "microstate/v1/kv.proto"),
         ("microstate.v1.PutRequest.key", "microstate/v1/kv.proto"),
         ("microstate.v1.EventStream.Subscribe", "microstate/v1/events.proto"),
+        ("microstate.v1.SchemaRegistry.Register", "microstate/v1/schema.proto"),
+        (".microstate.v1.CheckCompatibilityRequest", "microstate/v1/schema.proto"),
+        ("microstate.v1.CompatibilityLevel", "microstate/v1/schema.proto"),
         ("grpc.health.v1.HealthCheckResponse.ServingStatus", "grpc/health/v1/health.proto"),
         ("grpc.health.v1.HealthCheckResponse.SERVICE_UNKNOWN", "grpc/health/v1/health.proto"),
         ("grpc.reflection.v1.ServerReflection.ServerReflectionInfo", "grpc/reflection/v1/reflection.proto"),

@@ -59,7 +59,7 @@ let allMessageTypes: [any WireMessage.Type] = [
     SaveSnapshotRequest.self, SaveSnapshotResponse.self, LoadSnapshotRequest.self, LoadSnapshotResponse.self,
     StreamMetadata.self, SetStreamMetadataRequest.self, SetStreamMetadataResponse.self, GetStreamMetadataRequest.self,
     GetStreamMetadataResponse.self, DeleteStreamRequest.self, DeleteStreamResponse.self,
-]
+] + schemaMessageTypes
 
 let unicode = "héllo, 世界 🌍 — ∑"
 let header = ResponseHeader(nodeId: UInt64.max, revision: Int64.max, sessionToken: unicode)
@@ -124,7 +124,7 @@ let richSamples: [any WireMessage] = [
                   compactRevision: 3),
     HealthCheckRequest(service: "microstate.v1.KV"),
     HealthCheckResponse(status: .notServing),
-] + eventSamples
+] + eventSamples + schemaSamples
 
 /// Protobuf bytes built field by field from the encoding rules, without protobuf-c: decoding them proves the mapping
 /// uses the field numbers and wire types the .proto files declare.
