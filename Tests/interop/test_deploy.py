@@ -557,8 +557,17 @@ def test_node_serves_grpc_without_privileges_as_the_hardened_pod_runs_it():
                 break
         assert port, f"node did not start: {proc.stderr.read()[-2000:] if proc.poll() is not None else ''}"
         with grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.enable_http_proxy", 0)]) as channel:
+            # What the node serves, from its reflection service (proto/ may declare services not served yet).
+            from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+            listing = reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo(
+                iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=10)
+            served = {s.name for r in listing for s in r.list_services_response.service}
+            container = _container()
+            probed = {container[kind]["grpc"].get("service", "") for kind in ["livenessProbe", "readinessProbe", "startupProbe"]
+                      if "grpc" in container.get(kind, {})}
+            assert probed - {""} <= served, f"probes name services the node does not serve: {probed - served}"
             health = health_pb2_grpc.HealthStub(channel)
-            for service in sorted(HEALTH_NAMES):
+            for service in sorted({""} | (served & HEALTH_NAMES)):
                 reply = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=10)
                 assert reply.status == health_pb2.HealthCheckResponse.SERVING, service
     finally:
