@@ -1,0 +1,104 @@
+/// Parses registered schemas of any type and checks one against earlier versions: the `check` function
+/// `SchemaRegistryState.register` takes, for every schema type.
+///
+/// A schema that does not parse is `RegistryError.invalidSchema` (42201) naming the parser's error. Protobuf
+/// schemas are checked with the Confluent-equivalent rules plus `FIELD_NUMBER_NOT_REUSED` (the deleted-number reuse
+/// Confluent accepts; docs/schemas.md) by default, or with buf's WIRE/WIRE_JSON sets.
+public struct SchemaChecker: Sendable {
+    /// Most schemas one schema may reach through its references (transitively).
+    public static let maxReferencedSchemas = 256
+
+    /// The rule set for Protobuf schemas.
+    public var protobufRules: ProtobufRuleSet
+
+    public init(protobufRules: ProtobufRuleSet = .confluent) {
+        self.protobufRules = protobufRules
+    }
+
+    /// Incompatibilities of `new` against `previous` (oldest first, as the level selected them) under `level`;
+    /// `resolve` returns the schema a reference names (for Protobuf imports), nil when it does not exist.
+    public func check(
+        _ new: RegisteredSchema,
+        against previous: [RegisteredSchema],
+        level: CompatibilityLevel,
+        resolve: (SchemaReference) -> RegisteredSchema?
+    ) throws(RegistryError) -> [CompatibilityMessage] {
+        switch new.type {
+        case .json:
+            let parsed = try Self.json(new)
+            let earlier = try previous.map { (schema) throws(RegistryError) in try Self.json(schema) }
+            return Self.pairwise(level, new: parsed, previous: earlier, JSONSchemaCompatibility.check(reader:writer:))
+        case .avro:
+            let parsed = try Self.avro(new)
+            let earlier = try previous.map { (schema) throws(RegistryError) in try Self.avro(schema) }
+            return Self.pairwise(level, new: parsed, previous: earlier, AvroCompatibility.check(reader:writer:))
+        case .protobuf:
+            let parsed = try Self.protobuf(new, resolve)
+            let earlier = try previous.map { (schema) throws(RegistryError) in try Self.protobuf(schema, resolve) }
+            return ProtobufCompatibility.check(new: parsed, previous: earlier, level: level, ruleSet: self.protobufRules)
+        }
+    }
+
+    /// Parses `schema` (42201 when it does not parse), e.g. before registering a first version.
+    public func validate(_ schema: RegisteredSchema, resolve: (SchemaReference) -> RegisteredSchema?) throws(RegistryError) {
+        _ = try self.check(schema, against: [], level: .none, resolve: resolve)
+    }
+
+    private static func pairwise<Parsed>(
+        _ level: CompatibilityLevel,
+        new: Parsed,
+        previous: [Parsed],
+        _ check: (_ reader: Parsed, _ writer: Parsed) -> [CompatibilityMessage]
+    ) -> [CompatibilityMessage] {
+        var out: [CompatibilityMessage] = []
+        for pair in level.pairs(previousCount: previous.count) {
+            let reader = pair.reader == -1 ? new : previous[pair.reader]
+            let writer = pair.writer == -1 ? new : previous[pair.writer]
+            for message in check(reader, writer) where !out.contains(message) {
+                out.append(message)
+            }
+        }
+        return out
+    }
+
+    private static func json(_ schema: RegisteredSchema) throws(RegistryError) -> JSONSchema {
+        do {
+            return try JSONSchema.parse(schema.text)
+        } catch {
+            throw .invalidSchema("JSON Schema: \(error)")
+        }
+    }
+
+    private static func avro(_ schema: RegisteredSchema) throws(RegistryError) -> AvroSchema {
+        do {
+            return try AvroSchema(parsing: schema.text)
+        } catch {
+            throw .invalidSchema("Avro: \(error)")
+        }
+    }
+
+    private static func protobuf(
+        _ schema: RegisteredSchema,
+        _ resolve: (SchemaReference) -> RegisteredSchema?
+    ) throws(RegistryError) -> ProtobufSchema {
+        // The references' own references too (an import of an import), each once, bounded.
+        var imports: [String: String] = [:]
+        var pending = schema.references
+        while let reference = pending.popLast() {
+            guard imports[reference.name] == nil else { continue }
+            guard imports.count < Self.maxReferencedSchemas else {
+                throw .invalidSchema("more than \(Self.maxReferencedSchemas) referenced schemas")
+            }
+            guard let imported = resolve(reference) else {
+                throw .invalidSchema("reference \(reference.name) to \(reference.subject) version \(reference.version) does not exist")
+            }
+            imports[reference.name] = imported.text
+            pending.append(contentsOf: imported.references)
+        }
+        do {
+            return try ProtobufSchema.parse(schema.text, imports: imports)
+        } catch {
+            throw .invalidSchema("Protobuf: \(error)")
+        }
+    }
+}
