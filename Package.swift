@@ -13,6 +13,14 @@ let nio: [Target.Dependency] = [
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 let atomics: Target.Dependency = .product(name: "Atomics", package: "swift-atomics")
 
+/// protoc-c names a service struct's function pointers after the RPCs without escaping C keywords:
+/// `SchemaRegistry.Register` becomes the member `void (*register)(...)`, which no C parser accepts. The generated
+/// files stay exactly as protoc-c writes them (CI compares them); the keyword is renamed for every compiler that
+/// reads them instead: the C target, and the Swift modules that import it (their clang importer). Nothing uses
+/// the service structs, and no header these modules read uses the `register` storage class.
+let protoKeywordFix: [CSetting] = [.define("register", to: "protoc_c_register_")]
+let protoKeywordImport: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-Dregister=protoc_c_register_"])]
+
 /// Exclusivity checks cost ~5% of server CPU per request on the hot path (measured, see
 /// ../shared/notes); the hot-path modules are written without overlapping accesses.
 let hotPath: [SwiftSetting] = [
@@ -57,11 +65,16 @@ let package = Package(
             path: "Generated",
             // Only its bytes are compiled in, as Generated/descriptor_set.c (scripts/gen-proto.sh).
             exclude: ["descriptors.binpb"],
-            publicHeadersPath: "."
+            publicHeadersPath: ".",
+            cSettings: protoKeywordFix
         ),
 
         // Wire mapping: Swift value types <-> protobuf-c. The only Swift module importing Generated/.
-        .target(name: "MicroStateWire", dependencies: ["MicroStateProtos", "CProtobufC"], swiftSettings: hotPath),
+        .target(
+            name: "MicroStateWire",
+            dependencies: ["MicroStateProtos", "CProtobufC"],
+            swiftSettings: hotPath + protoKeywordImport
+        ),
 
         // zstd behind one small API (Zstd.compress/decompress). The only Swift module importing libzstd.
         .target(name: "MicroStateCompression", dependencies: ["CZstd"]),
@@ -146,7 +159,8 @@ let package = Package(
         .testTarget(
             name: "MicroStateTracingTests",
             dependencies: ["MicroStateTracing", "MicroStateRPC", "MicroStateWire", "MicroStateProtos", "CProtobufC"] + nio
-                + [.product(name: "NIOEmbedded", package: "swift-nio")]
+                + [.product(name: "NIOEmbedded", package: "swift-nio")],
+            swiftSettings: protoKeywordImport
         ),
         .testTarget(name: "MicroStateCompressionTests", dependencies: ["MicroStateCompression"]),
         .testTarget(name: "MicroStateSchemaTests", dependencies: ["MicroStateSchema"]),

@@ -20,15 +20,9 @@ fi
 mkdir -p "$out"
 # shellcheck disable=SC2086
 protoc-c --proto_path=proto --c_out="$out" $protos
-# protoc-c names a service struct's function pointers after the RPCs in snake case without escaping C keywords:
-# SchemaRegistry.Register becomes `void (*register)(...)`, which no C compiler accepts. Append `_` to such members
-# (only the member declarations; the *_BASE_INIT macros initialise by position, the descriptors use the proto names).
-keywords='auto|break|case|char|const|continue|default|do|double|else|enum|extern|float|for|goto|if|inline|int|long'
-keywords="$keywords|register|restrict|return|short|signed|sizeof|static|struct|switch|typedef|union|unsigned|void"
-keywords="$keywords|volatile|while"
-# perl rather than sed: `sed -i` differs between GNU and BSD.
-find "$out" -name '*.pb-c.h' -print0 |
-  KEYWORDS=$keywords xargs -0 perl -pi -e 's/^(  void \(\*)($ENV{KEYWORDS})\)\(/$1$2_)(/'
+# The output stays exactly protoc-c's (CI compares it file by file). protoc-c does not escape C keywords in service
+# structs (SchemaRegistry.Register becomes a member named `register`); Package.swift renames that keyword for the
+# compilers instead (`protoKeywordFix`).
 # Without source info (comments and spans): reflection clients need only the declarations.
 # shellcheck disable=SC2086
 protoc-c --proto_path=proto --include_imports --descriptor_set_out="$out/descriptors.binpb" $protos

@@ -1649,7 +1649,7 @@ typedef struct Microstate__V1__SchemaRegistry_Service Microstate__V1__SchemaRegi
 struct Microstate__V1__SchemaRegistry_Service
 {
   ProtobufCService base;
-  void (*register_)(Microstate__V1__SchemaRegistry_Service *service,
+  void (*register)(Microstate__V1__SchemaRegistry_Service *service,
                    const Microstate__V1__RegisterRequest *input,
                    Microstate__V1__RegisterResponse_Closure closure,
                    void *closure_data);
