@@ -244,9 +244,10 @@ public final class Node: Sendable {
     /// One log line per failed call, naming the request (`x-request-id`) and trace (`traceparent`'s trace id) so a
     /// client's report can be found at 3 a.m.: warning for the server's faults (UNKNOWN, INTERNAL, DATA_LOSS,
     /// UNAVAILABLE), debug for the caller's (invalid arguments, not found, aborted, cancelled, ...).
+    private static let serverFaults: Set<Status.Code> = [.unknown, .internalError, .dataLoss, .unavailable]
+
     static func logFailedCall(_ logger: Logger, _ context: ServerContext, _ status: Status, _ duration: TimeAmount) {
-        let serverFault: Set<Status.Code> = [.unknown, .internalError, .dataLoss, .unavailable]
-        let level: Logger.Level = serverFault.contains(status.code) ? .warning : .debug
+        let level: Logger.Level = Self.serverFaults.contains(status.code) ? .warning : .debug
         guard logger.logLevel <= level else { return }
         var metadata: Logger.Metadata = [
             "path": "\(context.path)", "code": "\(status.code)", "message": "\(status.message)",
