@@ -15,11 +15,10 @@ let atomics: Target.Dependency = .product(name: "Atomics", package: "swift-atomi
 
 /// protoc-c names a service struct's function pointers after the RPCs without escaping C keywords:
 /// `SchemaRegistry.Register` becomes the member `void (*register)(...)`, which no C parser accepts. The generated
-/// files stay exactly as protoc-c writes them (CI compares them); the keyword is renamed for every compiler that
-/// reads them instead: the C target, and the Swift modules that import it (their clang importer). Nothing uses
-/// the service structs, and no header these modules read uses the `register` storage class.
+/// files stay exactly as protoc-c writes them (CI compares them); the keyword is renamed around them instead: for
+/// Swift importers by the module's header (Generated/MicroStateProtos.h, from scripts/gen-proto.sh), for the C
+/// target's own files here. Nothing uses the service structs.
 let protoKeywordFix: [CSetting] = [.define("register", to: "protoc_c_register_")]
-let protoKeywordImport: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-Dregister=protoc_c_register_"])]
 
 /// Exclusivity checks cost ~5% of server CPU per request on the hot path (measured, see
 /// ../shared/notes); the hot-path modules are written without overlapping accesses.
@@ -73,7 +72,7 @@ let package = Package(
         .target(
             name: "MicroStateWire",
             dependencies: ["MicroStateProtos", "CProtobufC"],
-            swiftSettings: hotPath + protoKeywordImport
+            swiftSettings: hotPath
         ),
 
         // zstd behind one small API (Zstd.compress/decompress). The only Swift module importing libzstd.
@@ -159,8 +158,7 @@ let package = Package(
         .testTarget(
             name: "MicroStateTracingTests",
             dependencies: ["MicroStateTracing", "MicroStateRPC", "MicroStateWire", "MicroStateProtos", "CProtobufC"] + nio
-                + [.product(name: "NIOEmbedded", package: "swift-nio")],
-            swiftSettings: protoKeywordImport
+                + [.product(name: "NIOEmbedded", package: "swift-nio")]
         ),
         .testTarget(name: "MicroStateCompressionTests", dependencies: ["MicroStateCompression"]),
         .testTarget(name: "MicroStateSchemaTests", dependencies: ["MicroStateSchema"]),
