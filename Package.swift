@@ -82,7 +82,9 @@ let package = Package(
         .target(name: "MicroStateLog", dependencies: ["MicroStateCompression", atomics, logging]),
         .target(
             name: "MicroStateStore",
-            dependencies: ["MicroStateLog", atomics, .product(name: "DequeModule", package: "swift-collections")],
+            dependencies: [
+                "MicroStateLog", "MicroStateSchema", atomics, .product(name: "DequeModule", package: "swift-collections"),
+            ],
             swiftSettings: hotPath
         ),
 
@@ -115,11 +117,11 @@ let package = Package(
         // bulkhead, load shedding); stdlib only, driven by the RPC layer with its own clock.
         .target(name: "MicroStateResilience", swiftSettings: hotPath),
 
-        // Thin service adapters: KV and Health.
+        // Thin service adapters: KV, events, schema registry, health, reflection.
         .target(
             name: "MicroStateServices",
             dependencies: [
-                "MicroStateRPC", "MicroStateWire", "MicroStateStore", logging,
+                "MicroStateRPC", "MicroStateWire", "MicroStateStore", "MicroStateSchema", logging,
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ] + nio,
             swiftSettings: hotPath
@@ -129,7 +131,7 @@ let package = Package(
             name: "MicroStateNode",
             dependencies: [
                 "MicroStateServices", "MicroStateRPC", "MicroStateStore", "MicroStateLog", "MicroStateWire",
-                "MicroStateResilience", "MicroStateTracing", logging, atomics,
+                "MicroStateResilience", "MicroStateTracing", "MicroStateSchema", logging, atomics,
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -163,7 +165,7 @@ let package = Package(
         .testTarget(name: "MicroStateCompressionTests", dependencies: ["MicroStateCompression"]),
         .testTarget(name: "MicroStateSchemaTests", dependencies: ["MicroStateSchema"]),
         .testTarget(name: "MicroStateLogTests", dependencies: ["MicroStateLog", "MicroStateCompression"]),
-        .testTarget(name: "MicroStateStoreTests", dependencies: ["MicroStateStore", "MicroStateLog"]),
+        .testTarget(name: "MicroStateStoreTests", dependencies: ["MicroStateStore", "MicroStateLog", "MicroStateSchema"]),
         .testTarget(name: "MicroStateResilienceTests", dependencies: ["MicroStateResilience"]),
         .testTarget(name: "MicroStateHTTP2Tests", dependencies: ["MicroStateHTTP2"] + nio),
         .testTarget(
@@ -175,7 +177,7 @@ let package = Package(
             name: "MicroStateNodeTests",
             dependencies: [
                 "MicroStateNode", "MicroStateServices", "MicroStateRPC", "MicroStateWire", "MicroStateStore",
-                "MicroStateResilience", "MicroStateTracing",
+                "MicroStateResilience", "MicroStateTracing", "MicroStateSchema",
             ] + nio
         ),
     ]

@@ -1,8 +1,9 @@
 extension KVStore {
-    /// Snapshot format version 3 (version 2, magic "MSS2", is the same without the archive watermark; version 1,
-    /// magic "MSS1", the same up to the key section's end; both stay readable):
+    /// Snapshot format version 4 (version 3, magic "MSS3", is the same without the registry section; version 2,
+    /// magic "MSS2", also without the archive watermark; version 1, magic "MSS1", the same up to the key section's
+    /// end; all stay readable):
     ///
-    ///     snapshot = magic "MSS3" format:u8 (= 3) revision:varint time:zigzag
+    ///     snapshot = magic "MSS4" format:u8 (= 4) revision:varint time:zigzag
     ///                idempotencyCount:varint (key:bytes revision:varint time:zigzag){idempotencyCount}
     ///                (0x01 key:bytes value:bytes createRevision:varint modRevision:varint version:varint
     ///                 deadline:zigzag)*   in ascending key order
@@ -16,6 +17,7 @@ extension KVStore {
     ///                (0x01 position:varint streamID:varint revision:varint recordedAt:zigzag id:bytes type:bytes
     ///                 contentType:bytes data:bytes metadataCount:varint (key:bytes value:bytes)*)*
     ///                0x00 eventCount:varint archivedThrough:varint
+    ///                registryChangeCount:varint change{registryChangeCount}   (`RegistryChangeCodec`, ADR 0008)
     ///
     /// Stream flags: 1 = has settings, 2 = soft-deleted, 4 = hard-deleted, 8 = has an aggregate snapshot entry
     /// (then the snapshot fields follow; an entry with revision -1 ... is never written: a removed snapshot is
@@ -27,8 +29,9 @@ extension KVStore {
     /// archive watermark (ADR 0004 §7), every event at or below it is in an archive chunk (or was erased), so the
     /// snapshot plus the chunks hold every event at or below `revision`. Not older key versions, so after `restore`
     /// the compact revision is the snapshot's revision. Each section's trailing count catches a truncated snapshot.
-    static let snapshotMagic: [UInt8] = Array("MSS3".utf8)
-    static let snapshotFormatVersion: UInt8 = 3
+    static let snapshotMagic: [UInt8] = Array("MSS4".utf8)
+    static let snapshotFormatVersion: UInt8 = 4
+    static let snapshotMagicV3: [UInt8] = Array("MSS3".utf8)
     static let snapshotMagicV2: [UInt8] = Array("MSS2".utf8)
     static let snapshotMagicV1: [UInt8] = Array("MSS1".utf8)
     /// Keys serialized per lock hold while writing a snapshot: writers wait at most this long.
@@ -105,6 +108,7 @@ extension KVStore {
                     }
                 }
                 try self.emitStreamSections(revision: revision, emit: emit)
+                try emit(self.snapshotRegistry(revision: revision))
             }
             succeeded = true
         } catch let error as StoreError {
@@ -208,15 +212,16 @@ extension KVStore {
         let expectedFormat: UInt8
         switch magic {
         case Self.snapshotMagic: expectedFormat = Self.snapshotFormatVersion
+        case Self.snapshotMagicV3: expectedFormat = 3
         case Self.snapshotMagicV2: expectedFormat = 2
         case Self.snapshotMagicV1: expectedFormat = 1
         default:
-            throw StoreError.corrupt("snapshot at index \(index) does not start with \"MSS3\" (or \"MSS2\", \"MSS1\")")
+            throw StoreError.corrupt("snapshot at index \(index) does not start with \"MSS4\" (or \"MSS3\", \"MSS2\", \"MSS1\")")
         }
         let format = try reader.byte()
         guard format == expectedFormat else {
             throw StoreError.corrupt(
-                "snapshot at index \(index) has format version \(format) after its magic; this build reads 1 to 3"
+                "snapshot at index \(index) has format version \(format) after its magic; this build reads 1 to 4"
             )
         }
         let revision = try reader.int64()
@@ -287,6 +292,9 @@ extension KVStore {
         }
         if format >= 2 {
             try self.restoreStreamSections(&reader, revision: revision, index: index, format: format)
+        }
+        if format >= 4 {
+            try self.restoreRegistrySection(&reader, revision: revision, limit: snapshot.count)
         }
         guard reader.isAtEnd else {
             throw StoreError.corrupt(

@@ -827,8 +827,8 @@ extension KVStore {
                 at: revision,
                 floor: self.versionFloor
             )
-        case .put, .delete, .expire:
-            preconditionFailure("a KV operation is not a stream operation")
+        case .put, .delete, .expire, .registry:
+            preconditionFailure("a KV or registry operation is not a stream operation")
         }
     }
 

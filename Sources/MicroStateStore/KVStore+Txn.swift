@@ -227,6 +227,8 @@ extension KVStore {
                 }
             case .append, .ack, .streamMetadata, .deleteStream, .aggregateSnapshot:
                 self.applyStreamOperation(operation, revision: revision, time: time)
+            case .registry(let change):
+                self.applyRegistryChanges([change], revision: revision)
             }
         }
     }

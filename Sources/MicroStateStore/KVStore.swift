@@ -1,6 +1,7 @@
 import Atomics
 import DequeModule
 import Dispatch
+import MicroStateSchema
 
 /// The MVCC key-value state machine and the event streams on the same log: a fold of the node's log.
 ///
@@ -136,6 +137,16 @@ public final class KVStore: @unchecked Sendable {
     // Event streams (ADR 0004), guarded by `lock`. See KVStore+Streams.swift.
     /// Every event, and the per-stream index: all event storage.
     var eventLog = EventLog()
+    /// The schema registry's states, ascending by the revision that made them (ADR 0008): the last is the latest
+    /// (decisions), the last at or below `durable` is what reads see. Older entries are trimmed once a newer one
+    /// is durable and no snapshot is pinned below it. Empty = the empty registry.
+    var registryStates = Deque<(revision: Int64, state: SchemaRegistryState)>()
+    /// Bumped by every registry change, so a decision taken outside the lock can tell it is stale.
+    var registryGeneration = 0
+    /// Whether the latest registry state has any binding: Puts and Appends skip validation entirely when not.
+    let registryHasBindings = ManagedAtomic<Bool>(false)
+    /// Bumped (after the lock) whenever registry changes become visible, so validators can cache the state.
+    let registryChangeCounter = ManagedAtomic<Int>(0)
     /// By stream id (the `EventLog` stream id).
     var streams: [StreamState] = []
     var streamIDs: [String: Int] = [:]

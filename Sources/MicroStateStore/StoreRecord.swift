@@ -1,3 +1,5 @@
+import MicroStateSchema
+
 /// One log record: every write of one revision (or, for an append, of its events' revisions), as the store
 /// appends it and replays it.
 ///
@@ -16,6 +18,7 @@
 ///     tag 6 streamMeta  stream:bytes maxCount:varint maxAgeMs:varint truncateBefore:varint
 ///     tag 7 delete      stream:bytes hard:u8 (0 soft, 1 hard)
 ///     tag 8 snapshot    stream:bytes streamRevision:varint state:bytes  (aggregate snapshot)
+///     tag 9 registry    change  (a schema registry change, ADR 0008; encoding in `RegistryChangeCodec`)
 ///
 /// `revision` is the **last** revision the record creates: a record is either one append, whose N events take
 /// revisions `revision - N + 1 … revision`, or any mix of the other operations, which share one revision.
@@ -39,12 +42,13 @@ struct StoreRecord: Equatable {
         case streamMetadata(stream: String, metadata: StoreStreamMetadata)
         case deleteStream(stream: String, hard: Bool)
         case aggregateSnapshot(stream: String, revision: Int64, state: [UInt8])
+        case registry(RegistryChange)
 
         /// Whether format 1 can hold the operation.
         var isKV: Bool {
             switch self {
             case .put, .delete, .expire: return true
-            case .append, .ack, .streamMetadata, .deleteStream, .aggregateSnapshot: return false
+            case .append, .ack, .streamMetadata, .deleteStream, .aggregateSnapshot, .registry: return false
             }
         }
 
@@ -93,6 +97,8 @@ struct StoreRecord: Equatable {
                 size += 8 + stream.utf8.count
             case .aggregateSnapshot(let stream, _, let state):
                 size += 24 + stream.utf8.count + state.count
+            case .registry:
+                size += 256
             }
         }
         var writer = ByteWriter(capacity: size)
@@ -149,6 +155,9 @@ struct StoreRecord: Equatable {
                 writer.string(stream)
                 writer.varint(UInt64(revision))
                 writer.bytes(state)
+            case .registry(let change):
+                writer.byte(9)
+                RegistryChangeCodec.encode(change, into: &writer)
             }
         }
         return writer.buffer
@@ -172,7 +181,7 @@ struct StoreRecord: Equatable {
         for _ in 0..<count {
             let tagOffset = reader.offset
             let tag = try reader.byte()
-            if tag >= 4 && tag <= 8 && format == Self.formatVersion {
+            if tag >= 4 && tag <= 9 && format == Self.formatVersion {
                 throw StoreError.corrupt(
                     "log record at index \(index): operation tag \(tag) at byte \(tagOffset) needs format 2"
                 )
@@ -247,6 +256,8 @@ struct StoreRecord: Equatable {
                 let stream = try reader.string()
                 let revision = try reader.int64()
                 operations.append(.aggregateSnapshot(stream: stream, revision: revision, state: try reader.bytes()))
+            case 9:
+                operations.append(.registry(try RegistryChangeCodec.decode(&reader)))
             default:
                 throw StoreError.corrupt(
                     "log record at index \(index): unknown operation tag \(tag) at byte \(tagOffset)"

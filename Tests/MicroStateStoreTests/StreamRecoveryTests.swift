@@ -161,7 +161,7 @@ struct StreamRecoveryTests {
         let before = workload(store, clock: clock, operations: 500, seed: 21)
         try store.takeSnapshot()
         let snapshot = try #require(log.snapshots.last)
-        #expect(Array(snapshot.bytes.prefix(4)) == b("MSS3"))
+        #expect(Array(snapshot.bytes.prefix(4)) == b("MSS4"))
         let after = workload(store, clock: clock, operations: 400, seed: 22)
 
         // The snapshot alone is the state at its revision.
@@ -231,7 +231,7 @@ struct StreamRecoveryTests {
         #expect(try recovered.readAll(KVStore.allStreams).map(\.id) == ["k"])
     }
 
-    @Test("Format 1 (MSS1) and format 2 (MSS2) snapshots still restore")
+    @Test("Format 1 (MSS1), 2 (MSS2) and 3 (MSS3) snapshots still restore")
     func snapshotFormat1() throws {
         let log = FakeLog()
         let store = KVStore.make(log: log)
@@ -239,8 +239,14 @@ struct StreamRecoveryTests {
         store.putNow("b", "2", idempotencyKey: "once")
         try store.takeSnapshot()
         var bytes = try #require(log.snapshots.last).bytes
-        // Empty stream sections: streams 0x00 0, groups 0, ids 0x00 0, events 0x00 0, archive watermark 0.
-        #expect(Array(bytes.suffix(8)) == [0, 0, 0, 0, 0, 0, 0, 0])
+        // Empty stream sections: streams 0x00 0, groups 0, ids 0x00 0, events 0x00 0, archive watermark 0; then an
+        // empty registry section (0 changes).
+        #expect(Array(bytes.suffix(9)) == [0, 0, 0, 0, 0, 0, 0, 0, 0])
+        bytes.removeLast(1)
+        bytes.replaceSubrange(0..<5, with: b("MSS3") + [3])
+        let recovered3 = KVStore.make(log: nil)
+        try recovered3.restore(snapshot: bytes, index: 2)
+        #expect(try recovered3.dump() == store.dump())
         var format2 = bytes
         bytes.removeLast(8)
         bytes.replaceSubrange(0..<5, with: b("MSS1") + [1])

@@ -45,6 +45,11 @@ public struct RegistryError: Error, Sendable, Hashable, CustomStringConvertible 
     public var code: Int
     public var message: String
 
+    public init(code: Int, message: String) {
+        self.code = code
+        self.message = message
+    }
+
     public static func subjectNotFound(_ subject: String) -> RegistryError {
         RegistryError(code: 40401, message: "Subject '\(subject)' not found.")
     }
@@ -120,16 +125,18 @@ public struct SchemaRegistryState: Sendable {
     }
 
     /// Schemas by id (soft-deleted versions' schemas stay).
-    public private(set) var schemas: [Int: RegisteredSchema] = [:]
-    private var idsByContent: [RegisteredSchema: Int] = [:]
-    private var subjects: [String: [Version]] = [:]
+    public internal(set) var schemas: [Int: RegisteredSchema] = [:]
+    var idsByContent: [RegisteredSchema: Int] = [:]
+    var subjects: [String: [Version]] = [:]
     /// Highest version number each subject ever used (a hard-deleted subject keeps counting).
-    private var lastVersion: [String: Int] = [:]
-    public private(set) var nextID = 1
+    var lastVersion: [String: Int] = [:]
+    public internal(set) var nextID = 1
     public var globalLevel = CompatibilityLevel.default
-    public private(set) var subjectLevels: [String: CompatibilityLevel] = [:]
+    public internal(set) var subjectLevels: [String: CompatibilityLevel] = [:]
     public var globalMode = RegistryMode.readWrite
-    public private(set) var subjectModes: [String: RegistryMode] = [:]
+    public internal(set) var subjectModes: [String: RegistryMode] = [:]
+    /// Bindings of subjects to KV key prefixes and stream patterns (validation on write), by target.
+    public internal(set) var bindings: [BindingTarget: SchemaBinding] = [:]
 
     public init() {}
 
@@ -346,7 +353,7 @@ public struct SchemaRegistryState: Sendable {
     }
 
     /// Forgets a schema no version uses any more (its id then no longer resolves).
-    private mutating func dropIfUnused(_ id: Int) {
+    mutating func dropIfUnused(_ id: Int) {
         guard !self.subjects.values.contains(where: { $0.contains { $0.id == id } }), let schema = self.schemas[id] else {
             return
         }
