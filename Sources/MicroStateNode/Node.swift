@@ -147,9 +147,18 @@ public final class Node: Sendable {
         ]
         let health = HealthService(services: served.filter { $0 != HealthService.serviceName })
         let router = RPCRouter()
-        let kv = KVService(store: store, nodeID: config.nodeID, logger: self.logger)
+        // One validator for KV and events: one cache of compiled schemas and one set of counts.
+        let schemaValidator = SchemaWriteValidator(store: store, logger: self.logger)
+        self.metrics.addRenderer { Self.renderValidationCounts(schemaValidator.counts) }
+        let kv = KVService(store: store, nodeID: config.nodeID, logger: self.logger, schemaValidator: schemaValidator)
         kv.register(with: router)
-        let events = EventStreamService(store: store, nodeID: config.nodeID, logger: self.logger, liveDeliveryInterval: config.liveDeliveryInterval)
+        let events = EventStreamService(
+            store: store,
+            nodeID: config.nodeID,
+            logger: self.logger,
+            liveDeliveryInterval: config.liveDeliveryInterval,
+            schemaValidator: schemaValidator
+        )
         events.register(with: router)
         health.register(with: router)
         ReflectionService(services: served).register(with: router)
@@ -460,6 +469,15 @@ public final class Node: Sendable {
         "scavenged: \(result.erasedFromMemory) events erased from memory, \(result.erasedFromArchive) from archive "
             + "chunks (\(result.chunksRewritten) chunks rewritten, \(result.chunksRemoved) removed), log compacted: "
             + "\(result.compactedLog)\n"
+    }
+
+    /// `microstatedb_schema_validations_total{result}`: writes checked against a bound schema subject.
+    static func renderValidationCounts(_ counts: SchemaWriteValidator.Counts) -> String {
+        let name = "microstatedb_schema_validations_total"
+        return "# HELP \(name) Payloads of Puts and Appends checked against a bound schema subject, by outcome "
+            + "(invalid = refused, warned = accepted under a WARN binding).\n# TYPE \(name) counter\n"
+            + "\(name){result=\"valid\"} \(counts.valid)\n\(name){result=\"invalid\"} \(counts.invalid)\n"
+            + "\(name){result=\"warned\"} \(counts.warned)\n"
     }
 
     /// The event-stream, archive and scavenge gauges and counters of the store (ADR 0004 §7).

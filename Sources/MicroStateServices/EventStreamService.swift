@@ -33,6 +33,8 @@ public final class EventStreamService: Sendable {
     public static let defaultLiveDeliveryInterval = TimeAmount.zero
 
     let store: KVStore
+    /// Checks Appends to streams bound to a schema subject (validation on write).
+    public let schemaValidator: SchemaWriteValidator
     let nodeID: UInt64
     let logger: Logger
     /// Gives ids to events sent without one (a random UUID in production; injectable for tests).
@@ -54,8 +56,10 @@ public final class EventStreamService: Sendable {
         nodeID: UInt64,
         logger: Logger,
         makeEventID: (@Sendable () -> String)? = nil,
-        liveDeliveryInterval: TimeAmount = EventStreamService.defaultLiveDeliveryInterval
+        liveDeliveryInterval: TimeAmount = EventStreamService.defaultLiveDeliveryInterval,
+        schemaValidator: SchemaWriteValidator? = nil
     ) {
+        self.schemaValidator = schemaValidator ?? SchemaWriteValidator(store: store, logger: logger)
         self.store = store
         self.liveDeliveryInterval = liveDeliveryInterval
         self.nodeID = nodeID
@@ -119,7 +123,7 @@ public final class EventStreamService: Sendable {
         } catch {
             return responder.fail(StatusMapping.rpcError(error))
         }
-        let events = request.events.map { event in
+        var events = request.events.map { event in
             StoreEventData(
                 id: event.id.isEmpty ? self.makeEventID() : event.id,
                 type: event.type,
@@ -127,6 +131,9 @@ public final class EventStreamService: Sendable {
                 metadata: event.metadata,
                 contentType: event.contentType
             )
+        }
+        if let invalid = self.schemaValidator.checkAppend(stream: request.stream, events: &events) {
+            return responder.fail(invalid)
         }
         let step = context.startStep(KVService.durableWriteStep)
         self.store.append(stream: request.stream, expected: expected, events: events) { result in

@@ -17,6 +17,12 @@ extension KVService {
         } catch {
             return responder.fail(StatusMapping.rpcError(error))
         }
+        // Put ops of both branches are checked up front: which branch runs is only known inside the store.
+        for op in request.success + request.failure {
+            if case .put(let key, let value, _) = op, let invalid = self.schemaValidator.checkPut(key: key, value: value) {
+                return responder.fail(invalid)
+            }
+        }
         let step = context.startStep(KVService.durableWriteStep)
         self.store.txn(request) { result in
             step?.end(result)

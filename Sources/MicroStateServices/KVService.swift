@@ -27,11 +27,14 @@ public final class KVService: Sendable {
     let logger: Logger
     /// Open Watch calls, so shutdown can end them instead of waiting out the grace period.
     let activeWatches = NIOLockedValueBox<[ObjectIdentifier: WatchPump]>([:])
+    /// Checks Puts under key prefixes bound to a schema subject (validation on write).
+    public let schemaValidator: SchemaWriteValidator
 
-    public init(store: KVStore, nodeID: UInt64, logger: Logger) {
+    public init(store: KVStore, nodeID: UInt64, logger: Logger, schemaValidator: SchemaWriteValidator? = nil) {
         self.store = store
         self.nodeID = nodeID
         self.logger = logger
+        self.schemaValidator = schemaValidator ?? SchemaWriteValidator(store: store, logger: logger)
     }
 
     /// Registers every KV method with the router.
@@ -78,6 +81,9 @@ public final class KVService: Sendable {
             request = try decodeRequest(PutRequest.self, from: buffer)
         } catch {
             return responder.fail(StatusMapping.rpcError(error))
+        }
+        if let invalid = self.schemaValidator.checkPut(key: request.key, value: request.value) {
+            return responder.fail(invalid)
         }
         let step = context.startStep(Self.durableWriteStep)
         self.store.put(
