@@ -150,7 +150,7 @@ let package = Package(
             name: "microstatedb-bench",
             dependencies: [
                 "MicroStateNode", "MicroStateStore", "MicroStateLog", "MicroStateRPC", "MicroStateWire",
-                "MicroStateResilience", "CMallocCounter",
+                "MicroStateResilience", "CMallocCounter", "MicroStateSchema", "MicroStateServices",
             ] + nio
         ),
         // Counts malloc calls for the bench's allocations-per-decision figures (interposes malloc in the bench only).

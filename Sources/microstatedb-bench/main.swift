@@ -3,7 +3,8 @@
 // Figures, not pass/fail tests. Each figure names what it measures; targets from issue #2 are printed beside
 // them. `microstatedb-bench rss` runs the memory figure alone, `microstatedb-bench events-rss` the event archive's
 // (RSS from 1M to 10M stored events, catch-up read over archived chunks); the parent runs both in fresh processes so
-// the other figures' allocations do not count. `microstatedb-bench breaker` runs the circuit-breaker figures alone.
+// the other figures' allocations do not count. `microstatedb-bench breaker` runs the circuit-breaker figures alone,
+// `microstatedb-bench schema-registry` the registry's register and lookup throughput.
 import Dispatch
 import Foundation
 import MicroStateLog
@@ -112,6 +113,10 @@ func main() throws {
         breakerFigures()
         return
     }
+    if CommandLine.arguments.dropFirst().first == "schema-registry" {
+        try schemaRegistryFigures()
+        return
+    }
     // Store, in memory: the cost of the MVCC map itself.
     let store = KVStore(configuration: StoreConfiguration(compactAfterRecords: 0), log: nil)
     let putSeconds = seconds { load(store, count: keyCount, inFlight: 1) }
@@ -180,6 +185,9 @@ func main() throws {
 
     // Resilience: circuit-breaker decision cost and allocations.
     breakerFigures()
+
+    // Schema registry: register and lookup throughput.
+    try schemaRegistryFigures()
 
     // RSS in fresh processes: the KV map, then the event archive's bounded memory.
     for figure in ["rss", "events-rss"] {
