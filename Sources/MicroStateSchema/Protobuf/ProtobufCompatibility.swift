@@ -154,8 +154,12 @@ public enum ProtobufCompatibility {
     }
 
     /// Checks `new` against earlier versions (oldest first) as `level` asks
-    /// (``CompatibilityLevel/pairs(previousCount:)``), then, when `detectNumberReuse`, against the whole history for re-used field numbers, whatever the level
-    /// (except NONE).
+    /// (``CompatibilityLevel/pairs(previousCount:)``), then, when `detectNumberReuse`, against all of `previous` for
+    /// re-used field numbers, whatever the level (except NONE).
+    ///
+    /// - Important: `SchemaRegistryState` passes only the versions the level selects (the latest alone unless the
+    ///   level is transitive), so through the registry the history-wide reuse check sees the whole history only at
+    ///   the `_TRANSITIVE` levels (docs/schemas.md, "Where we are stricter than Confluent").
     public static func check(
         new: ProtobufSchema, previous: [ProtobufSchema], level: CompatibilityLevel, ruleSet: ProtobufRuleSet,
         detectNumberReuse: Bool = true
