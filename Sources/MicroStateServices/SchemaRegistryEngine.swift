@@ -36,9 +36,15 @@ public final class SchemaRegistryEngine: Sendable {
             let resolved = try Self.resolveLatestReferences(prepared, in: state)
             let snapshot = state
             let level = state.level(for: subject)
+            let history = Self.history(of: subject, in: snapshot)
             let result = try state.registerChange(subject: subject, schema: resolved, importing: importing) {
                 (new, against) throws(RegistryError) in
-                try checker.check(new, against: against, level: level) { Self.resolve($0, in: snapshot) }
+                var problems = try checker.check(new, against: against, level: level) { Self.resolve($0, in: snapshot) }
+                for problem in try checker.historyProblems(new, history: history, level: level, resolve: { Self.resolve($0, in: snapshot) })
+                where !problems.contains(problem) {
+                    problems.append(problem)
+                }
+                return problems
             }
             return ((result.id, result.version), result.change.map { [$0] } ?? [])
         }
@@ -211,7 +217,20 @@ public final class SchemaRegistryEngine: Sendable {
             try self.checker.validate(candidate) { Self.resolve($0, in: state) }
             return []
         }
-        return try self.checker.check(candidate, against: previous, level: checkLevel) { Self.resolve($0, in: state) }
+        var problems = try self.checker.check(candidate, against: previous, level: checkLevel) { Self.resolve($0, in: state) }
+        let history = Self.history(of: subject, in: state)
+        for problem in try self.checker.historyProblems(candidate, history: history, level: level, resolve: { Self.resolve($0, in: state) })
+        where !problems.contains(problem) {
+            problems.append(problem)
+        }
+        return problems
+    }
+
+    /// Every version of `subject` still known (soft-deleted ones too: their data may still be out there), oldest
+    /// first.
+    static func history(of subject: String, in state: SchemaRegistryState) -> [RegisteredSchema] {
+        let numbers = (try? state.versions(subject: subject, includeDeleted: true)) ?? []
+        return numbers.compactMap { try? state.version(subject: subject, $0, includeDeleted: true).schema }
     }
 
     /// The level in force for `subject` (nil = global); `defaultToGlobal` false answers nil when the subject has

@@ -708,11 +708,11 @@ enum CompatibilityTable {
             rules: ["REQUIRED_FIELD_ADDED", "REQUIRED_FIELD_REMOVED"], path: "field 1",
             source: "Confluent PB: REQUIRED_FIELD_ADDED backward, REQUIRED_FIELD_REMOVED forward"),
         .init(
-            "a deleted number reused, only the latest checked", .protobuf, .backward,
+            "a deleted number reused, though the level checks only the latest", .protobuf, .backward,
             earlier: [proto("string name = 1;\nstring email = 5;"), proto("string name = 1;")],
-            new: proto("string name = 1;\nstring phone = 5;"),
-            source: "Confluent PB: FIELD_ADDED against the latest is compatible; the reuse is only visible to the "
-                + "transitive levels (our registry passes the checker only the versions the level selects)"),
+            new: proto("string name = 1;\nstring phone = 5;"), rules: ["FIELD_NUMBER_NOT_REUSED"],
+            source: "Confluent PB accepts (FIELD_ADDED against the latest); buf forbids reuse; ours checks the whole "
+                + "history for number reuse at every level but NONE (SchemaChecker.historyProblems)"),
         // FULL_TRANSITIVE
         .init(
             "string and bytes interchanged", .protobuf, .fullTransitive,
@@ -810,7 +810,8 @@ enum CompatibilityTable {
 // MARK: - Running the table
 
 /// Registers the case's history at NONE, then the new schema at the case's level, through `SchemaRegistryState`
-/// with `SchemaChecker` as the registry's check (so the level picks the earlier versions exactly as in production).
+/// with `SchemaChecker` as the registry's check (so the level picks the earlier versions exactly as in production),
+/// plus the checks of the whole history the registry adds (`SchemaChecker.historyProblems`).
 /// Returns the messages the checker reported for the new schema and the registry's outcome.
 private func run(_ c: CompatibilityTableCase) -> (messages: [CompatibilityMessage], error: RegistryError?, setup: String?) {
     var state = SchemaRegistryState()
@@ -834,6 +835,14 @@ private func run(_ c: CompatibilityTableCase) -> (messages: [CompatibilityMessag
         let result = try state.register(subject: "s", schema: RegisteredSchema(type: c.type, text: c.new)) {
             (new, against) throws(RegistryError) in
             reported = try checker.check(new, against: against, level: snapshot.level(for: "s")) { _ in nil }
+            // As the registry (SchemaRegistryEngine.register) does: checks only the whole history shows.
+            let history = (try? snapshot.versions(subject: "s", includeDeleted: true))?.compactMap {
+                try? snapshot.version(subject: "s", $0, includeDeleted: true).schema
+            } ?? []
+            for problem in try checker.historyProblems(new, history: history, level: snapshot.level(for: "s"), resolve: { _ in nil })
+            where !reported.contains(problem) {
+                reported.append(problem)
+            }
             return reported
         }
         if !result.changed || result.version != c.earlier.count + 1 {
@@ -900,7 +909,9 @@ struct CompatibilityTableTests {
 
     @Test("Transitive failures come from an older version: the same case at the non-transitive level passes")
     func transitiveFailuresNeedTheHistory() {
-        for c in CompatibilityTable.all where c.level.isTransitive && !c.compatible {
+        // Number reuse is checked across the whole history at every level but NONE, so those cases are not about
+        // transitivity.
+        for c in CompatibilityTable.all where c.level.isTransitive && !c.compatible && !c.rules.contains("FIELD_NUMBER_NOT_REUSED") {
             var latestOnly = c
             latestOnly.level =
                 switch c.level {

@@ -39,6 +39,26 @@ public struct SchemaChecker: Sendable {
         }
     }
 
+    /// Problems only a subject's whole history shows (every version still known, oldest first), whatever the level
+    /// selects for the pairwise checks: for Protobuf, `FIELD_NUMBER_NOT_REUSED` — a number an earlier version used
+    /// for another field, dropped since without being reserved, and now used again (Confluent's gap: its checks
+    /// see only the latest version under BACKWARD/FORWARD/FULL, so the reuse looks like a rename). Empty for the
+    /// other types and under NONE.
+    public func historyProblems(
+        _ new: RegisteredSchema,
+        history: [RegisteredSchema],
+        level: CompatibilityLevel,
+        resolve: (SchemaReference) -> RegisteredSchema?
+    ) throws(RegistryError) -> [CompatibilityMessage] {
+        guard new.type == .protobuf, level != .none, !history.isEmpty else { return [] }
+        let parsed = try Self.protobuf(new, resolve)
+        var earlier: [ProtobufSchema] = []
+        for schema in history where schema.type == .protobuf {
+            earlier.append(try Self.protobuf(schema, resolve))
+        }
+        return ProtobufCompatibility.checkNumberReuse(new: parsed, previous: earlier)
+    }
+
     /// Parses `schema` (42201 when it does not parse), e.g. before registering a first version.
     public func validate(_ schema: RegisteredSchema, resolve: (SchemaReference) -> RegisteredSchema?) throws(RegistryError) {
         _ = try self.check(schema, against: [], level: .none, resolve: resolve)
