@@ -46,6 +46,7 @@ public final class Node: Sendable {
         var health: HealthService?
         var kv: KVService?
         var events: EventStreamService?
+        var schemaRegistry: SchemaRegistryEngine?
         var sweeper: RepeatedTask?
         var scavenger: RepeatedTask?
         var archive: EventArchive?
@@ -70,6 +71,12 @@ public final class Node: Sendable {
     /// The store, once started (tests and the benchmark read it directly).
     public var store: KVStore? {
         self.state.withLockedValue { $0.store }
+    }
+
+    /// The schema registry's engine, once started: the one instance the gRPC service, the REST façade and the CLI
+    /// share, so they see the same registry.
+    public var schemaRegistry: SchemaRegistryEngine? {
+        self.state.withLockedValue { $0.schemaRegistry }
     }
 
     /// Recovers state from the data directory, then starts serving.
@@ -142,7 +149,8 @@ public final class Node: Sendable {
         }
 
         let served = [
-            KVService.serviceName, EventStreamService.serviceName, HealthService.serviceName,
+            KVService.serviceName, EventStreamService.serviceName, SchemaRegistryService.serviceName,
+            HealthService.serviceName,
             ReflectionService.serviceName, ReflectionService.v1alphaServiceName,
         ]
         let health = HealthService(services: served.filter { $0 != HealthService.serviceName })
@@ -160,6 +168,8 @@ public final class Node: Sendable {
             schemaValidator: schemaValidator
         )
         events.register(with: router)
+        let schemaRegistry = SchemaRegistryEngine(store: store)
+        SchemaRegistryService(engine: schemaRegistry, nodeID: config.nodeID, logger: self.logger).register(with: router)
         health.register(with: router)
         ReflectionService(services: served).register(with: router)
         // Every served method must be describable by reflection: a proto/ change without `make proto` fails here.
@@ -240,6 +250,7 @@ public final class Node: Sendable {
             $0.health = health
             $0.kv = kv
             $0.events = events
+            $0.schemaRegistry = schemaRegistry
             $0.sweeper = sweeper
             $0.scavenger = scavenger
             $0.archive = archive

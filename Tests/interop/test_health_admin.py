@@ -12,7 +12,7 @@ from conftest import Node, health_pb2, health_pb2_grpc, kv_pb2, kv_pb2_grpc
 H = health_pb2
 
 
-@pytest.mark.parametrize("service", ["", "microstate.v1.KV", "microstate.v1.EventStream"])
+@pytest.mark.parametrize("service", ["", "microstate.v1.KV", "microstate.v1.EventStream", "microstate.v1.SchemaRegistry"])
 def test_check_known_services_serving(health, service):
     assert health.Check(H.HealthCheckRequest(service=service), timeout=10).status == H.HealthCheckResponse.SERVING
 

@@ -17,6 +17,7 @@ from conftest import ROOT, STUBS
 EXPECTED_SERVICES = {
     "microstate.v1.KV",
     "microstate.v1.EventStream",
+    "microstate.v1.SchemaRegistry",
     "grpc.health.v1.Health",
     "grpc.reflection.v1.ServerReflection",
     "grpc.reflection.v1alpha.ServerReflection",
