@@ -212,7 +212,7 @@ public final class SchemaRegistryService: Sendable {
         if subject == nil && mode == nil {
             mode = .readWrite
         }
-        let now = try await self.engine.setMode(mode, subject: subject)
+        let now = try await self.engine.setMode(mode, subject: subject, force: request.force)
         return SetModeResponse(header: self.header(), mode: Self.wireMode(now))
     }
 

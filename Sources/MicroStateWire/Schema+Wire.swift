@@ -553,13 +553,15 @@ extension SetModeRequest: ProtobufCMapped {
     init(copying c: borrowing Microstate__V1__SetModeRequest) throws(WireError) {
         try self.init(
             subject: String(validating: c.subject, field: "microstate.v1.SetModeRequest.subject"),
-            mode: RegistryMode(cEnum: c.mode)
+            mode: RegistryMode(cEnum: c.mode),
+            force: c.force != 0
         )
     }
 
     func lower(into c: inout Microstate__V1__SetModeRequest, arena: inout WireArena) {
         c.subject = arena.cString(self.subject)
         c.mode = self.mode.cEnum()
+        c.force = self.force ? 1 : 0
     }
 }
 

@@ -529,11 +529,14 @@ public struct SetModeRequest: WireMessage, Hashable {
     public var subject: String
     /// The new mode; ``RegistryMode/unspecified`` on a subject removes its own mode, so it inherits again.
     public var mode: RegistryMode
+    /// Switch to IMPORT although schemas are already registered.
+    public var force: Bool
 
     /// Creates a mode change; every field defaults to its proto3 zero value.
-    public init(subject: String = "", mode: RegistryMode = .unspecified) {
+    public init(subject: String = "", mode: RegistryMode = .unspecified, force: Bool = false) {
         self.subject = subject
         self.mode = mode
+        self.force = force
     }
 }
 

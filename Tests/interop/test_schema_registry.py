@@ -174,3 +174,12 @@ def test_restart_keeps_ids(data_dir):
             assert (nxt.id, nxt.version) == (3, 1)
     finally:
         second.stop()
+
+
+def test_import_on_a_populated_registry_needs_force(registry):
+    registry.Register(S.RegisterRequest(subject="users", schema=avro(USER_V1)), timeout=10)
+    assert "42205" in fails(registry.SetMode, S.SetModeRequest(mode=S.REGISTRY_MODE_IMPORT),
+                            grpc.StatusCode.FAILED_PRECONDITION)
+    assert registry.GetMode(S.GetModeRequest(), timeout=10).mode == S.REGISTRY_MODE_READWRITE
+    forced = registry.SetMode(S.SetModeRequest(mode=S.REGISTRY_MODE_IMPORT, force=True), timeout=10)
+    assert forced.mode == S.REGISTRY_MODE_IMPORT

@@ -89,8 +89,8 @@ def test_put_validated_against_json_schema(stubs):
     # A Txn whose put would break the schema fails as a whole.
     txn = kv_pb2.TxnRequest(
         success=[
-            kv_pb2.RequestOp(request_put=kv_pb2.PutRequest(key=b"other/1", value=b"x")),
-            kv_pb2.RequestOp(request_put=kv_pb2.PutRequest(key=b"people/4", value=b"[]")),
+            kv_pb2.RequestOp(put=kv_pb2.PutRequest(key=b"other/1", value=b"x")),
+            kv_pb2.RequestOp(put=kv_pb2.PutRequest(key=b"people/4", value=b"[]")),
         ]
     )
     with pytest.raises(grpc.RpcError) as txn_failed:

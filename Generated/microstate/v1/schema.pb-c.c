@@ -2823,7 +2823,7 @@ const ProtobufCMessageDescriptor microstate__v1__get_config_response__descriptor
   (ProtobufCMessageInit) microstate__v1__get_config_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor microstate__v1__set_mode_request__field_descriptors[2] =
+static const ProtobufCFieldDescriptor microstate__v1__set_mode_request__field_descriptors[3] =
 {
   {
     "subject",
@@ -2849,15 +2849,28 @@ static const ProtobufCFieldDescriptor microstate__v1__set_mode_request__field_de
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "force",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Microstate__V1__SetModeRequest, force),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned microstate__v1__set_mode_request__field_indices_by_name[] = {
+  2,   /* field[2] = force */
   1,   /* field[1] = mode */
   0,   /* field[0] = subject */
 };
 static const ProtobufCIntRange microstate__v1__set_mode_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor microstate__v1__set_mode_request__descriptor =
 {
@@ -2867,7 +2880,7 @@ const ProtobufCMessageDescriptor microstate__v1__set_mode_request__descriptor =
   "Microstate__V1__SetModeRequest",
   "microstate.v1",
   sizeof(Microstate__V1__SetModeRequest),
-  2,
+  3,
   microstate__v1__set_mode_request__field_descriptors,
   microstate__v1__set_mode_request__field_indices_by_name,
   1,  microstate__v1__set_mode_request__number_ranges,

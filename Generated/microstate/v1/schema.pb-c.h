@@ -604,10 +604,15 @@ struct  Microstate__V1__SetModeRequest
    * The new mode; UNSPECIFIED on a subject removes its own mode, so it inherits the registry's again.
    */
   Microstate__V1__RegistryMode mode;
+  /*
+   * Switch to IMPORT although the registry (or subject) already holds schemas (Confluent's ?force=true);
+   * without it such a switch is refused FAILED_PRECONDITION (42205).
+   */
+  protobuf_c_boolean force;
 };
 #define MICROSTATE__V1__SET_MODE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&microstate__v1__set_mode_request__descriptor) \
-    , (char *)protobuf_c_empty_string, MICROSTATE__V1__REGISTRY_MODE__REGISTRY_MODE_UNSPECIFIED }
+    , (char *)protobuf_c_empty_string, MICROSTATE__V1__REGISTRY_MODE__REGISTRY_MODE_UNSPECIFIED, 0 }
 
 
 struct  Microstate__V1__SetModeResponse
