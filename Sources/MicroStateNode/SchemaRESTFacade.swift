@@ -50,11 +50,13 @@ public final class SchemaRESTFacade: Sendable {
         self.engine = engine
     }
 
-    /// Whether `path` (without query) is one of the façade's: `/`-less root segments `subjects`, `schemas`,
-    /// `compatibility`, `config`, `mode`.
+    /// Whether `path` (without query) is one of the façade's: `/` (Confluent answers `{}` there) and everything
+    /// under `subjects`, `schemas`, `compatibility`, `config`, `mode`.
     public static func handles(path: String) -> Bool {
-        let first = path.split(separator: "/", omittingEmptySubsequences: true).first.map(String.init) ?? ""
-        return Self.roots.contains(first)
+        guard let first = path.split(separator: "/", omittingEmptySubsequences: true).first else {
+            return path == "/"
+        }
+        return Self.roots.contains(String(first))
     }
 
     /// Answers one request. `uri` is the request target (path and optional query); `contentType` the request's
@@ -392,7 +394,8 @@ public final class SchemaRESTFacade: Sendable {
 
     static func int(_ object: [String: Any], _ key: String) throws -> Int? {
         guard let value = object[key], !(value is NSNull) else { return nil }
-        guard let number = value as? NSNumber, !(value is Bool), let int = Int(exactly: number.doubleValue) else {
+        // Foundation on Linux bridges JSON 0 and 1 to Bool too, so booleans cannot be told apart here.
+        guard let number = value as? NSNumber, let int = Int(exactly: number.doubleValue) else {
             throw Failure(code: 422, message: "Field '\(key)' must be an integer")
         }
         return int
