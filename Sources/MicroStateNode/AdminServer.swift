@@ -9,11 +9,15 @@ import NIOPosix
 /// not shutting down), `/metrics` (Prometheus text format 0.0.4), `/status` (JSON: see `StatusPage`) and `POST /admin/compact` (scavenge now: erase the
 /// events hidden by retention and deletes from disk, answering once done).
 ///
-/// Deliberately plain: GET (and that one POST) only, small bounded requests without a body, one response per
-/// request, keep-alive honoured.
+/// It also serves the Confluent-compatible schema registry API (`SchemaRESTFacade`: `/`, `/subjects…`, `/schemas…`,
+/// `/compatibility…`, `/config…`, `/mode…`), whose POST and PUT requests carry JSON bodies of at most
+/// `SchemaRESTFacade.maxBodyBytes` (413 beyond, and the connection closes).
+///
+/// Otherwise deliberately plain: GET (and that one POST) only, small bounded requests without a body, one response
+/// per request, keep-alive honoured.
 final class AdminServer: Sendable {
     /// Requests with a body or headers larger than this are refused (NIO's decoder limits header size;
-    /// admin requests carry no body, so any body is rejected).
+    /// admin requests carry no body, so any body is rejected). Schema registry requests have their own limit.
     static let maxRequestBodyBytes = 0
 
     struct Routes: Sendable {
