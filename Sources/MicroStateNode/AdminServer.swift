@@ -150,7 +150,7 @@ private final class AdminHandler: ChannelInboundHandler {
     private func respondSchemaREST(_ facade: SchemaRESTFacade, head: HTTPRequestHead, context: ChannelHandlerContext) {
         let contentType = SchemaRESTFacade.contentType
         if self.bodyTooLarge {
-            // The rest of an oversized body is not read: answer and close.
+            // The oversized body was discarded as it arrived (never buffered); answer and close.
             self.hasBody = true
             let body = "{\"error_code\":413,\"message\":\"request body exceeds \(SchemaRESTFacade.maxBodyBytes) bytes\"}"
             self.write(head: head, status: .payloadTooLarge, contentType: contentType, body: body, context: context)
