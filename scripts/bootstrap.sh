@@ -19,7 +19,7 @@ fi
 
 # Python venv for the grpcio interop tests (stubs are generated from proto/ at test time).
 if [ "${BOOTSTRAP_SKIP_VENV:-0}" != 1 ]; then
-  want="grpcio==1.85.1 grpcio-tools==1.85.1 grpcio-health-checking==1.85.1 grpcio-reflection==1.85.1 protobuf opentelemetry-proto==1.45.2 prometheus-client pytest pytest-json-report pytest-timeout h2 pyyaml"
+  want="grpcio==1.85.1 grpcio-tools==1.85.1 grpcio-health-checking==1.85.1 grpcio-reflection==1.85.1 protobuf opentelemetry-proto==1.45.2 prometheus-client pytest pytest-json-report pytest-timeout h2 pyyaml confluent-kafka[schemaregistry,json,protobuf]==2.16.0"
   stamp=.venv/.bootstrap-stamp
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "bootstrap: preparing .venv ($want)"

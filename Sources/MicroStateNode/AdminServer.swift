@@ -9,11 +9,15 @@ import NIOPosix
 /// not shutting down), `/metrics` (Prometheus text format 0.0.4), `/status` (JSON: see `StatusPage`) and `POST /admin/compact` (scavenge now: erase the
 /// events hidden by retention and deletes from disk, answering once done).
 ///
-/// Deliberately plain: GET (and that one POST) only, small bounded requests without a body, one response per
-/// request, keep-alive honoured.
+/// It also serves the Confluent-compatible schema registry API (`SchemaRESTFacade`: `/`, `/subjects…`, `/schemas…`,
+/// `/compatibility…`, `/config…`, `/mode…`), whose POST and PUT requests carry JSON bodies of at most
+/// `SchemaRESTFacade.maxBodyBytes` (413 beyond, and the connection closes).
+///
+/// Otherwise deliberately plain: GET (and that one POST) only, small bounded requests without a body, one response
+/// per request, keep-alive honoured.
 final class AdminServer: Sendable {
     /// Requests with a body or headers larger than this are refused (NIO's decoder limits header size;
-    /// admin requests carry no body, so any body is rejected).
+    /// admin requests carry no body, so any body is rejected). Schema registry requests have their own limit.
     static let maxRequestBodyBytes = 0
 
     struct Routes: Sendable {
@@ -23,6 +27,9 @@ final class AdminServer: Sendable {
         var status: @Sendable () -> String = { "{}\n" }
         /// Runs a scavenge and describes it; blocking, so it runs off the event loop.
         var compact: @Sendable () throws -> String = { "nothing to compact\n" }
+        /// The Confluent-compatible schema registry API (`/subjects…`, `/schemas…`, `/compatibility…`,
+        /// `/config…`, `/mode…`); nil leaves those paths 404.
+        var schemaREST: SchemaRESTFacade? = nil
     }
 
     private let routes: Routes
@@ -79,6 +86,9 @@ private final class AdminHandler: ChannelInboundHandler {
     private let routes: AdminServer.Routes
     private var head: HTTPRequestHead?
     private var hasBody = false
+    /// The body of a schema-registry request, bounded by `SchemaRESTFacade.maxBodyBytes`.
+    private var body: [UInt8] = []
+    private var bodyTooLarge = false
 
     init(routes: AdminServer.Routes) {
         self.routes = routes
@@ -89,13 +99,29 @@ private final class AdminHandler: ChannelInboundHandler {
         case .head(let head):
             self.head = head
             self.hasBody = false
-        case .body:
-            self.hasBody = true
+            self.body = []
+            self.bodyTooLarge = false
+        case .body(let buffer):
+            guard let head = self.head, self.routes.schemaREST != nil, SchemaRESTFacade.handles(path: Self.path(of: head))
+            else {
+                self.hasBody = true
+                return
+            }
+            if self.body.count + buffer.readableBytes > SchemaRESTFacade.maxBodyBytes {
+                self.bodyTooLarge = true
+                self.body = []
+            } else if !self.bodyTooLarge {
+                self.body.append(contentsOf: buffer.readableBytesView)
+            }
         case .end:
             guard let head = self.head else {
                 return
             }
             self.head = nil
+            if let facade = self.routes.schemaREST, SchemaRESTFacade.handles(path: Self.path(of: head)) {
+                self.respondSchemaREST(facade, head: head, context: context)
+                return
+            }
             if head.method == .POST && Self.path(of: head) == "/admin/compact" && !self.hasBody {
                 // A scavenge does file I/O for a while: off the event loop, answered when it is done.
                 let compact = self.routes.compact
@@ -117,6 +143,32 @@ private final class AdminHandler: ChannelInboundHandler {
             }
             let (status, contentType, body) = self.respond(to: head)
             self.write(head: head, status: status, contentType: contentType, body: body, context: context)
+        }
+    }
+
+    /// Runs a schema-registry request off the event loop (writes wait for durability) and answers on it.
+    private func respondSchemaREST(_ facade: SchemaRESTFacade, head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let contentType = SchemaRESTFacade.contentType
+        if self.bodyTooLarge {
+            // The oversized body was discarded as it arrived (never buffered); answer and close.
+            self.hasBody = true
+            let body = "{\"error_code\":413,\"message\":\"request body exceeds \(SchemaRESTFacade.maxBodyBytes) bytes\"}"
+            self.write(head: head, status: .payloadTooLarge, contentType: contentType, body: body, context: context)
+            return
+        }
+        let body = self.body
+        self.body = []
+        let requestType = head.headers.first(name: "content-type")
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let method = head.method.rawValue
+        let uri = head.uri
+        Task {
+            let response = await facade.respond(method: method, uri: uri, contentType: requestType, body: body)
+            loopBound.eventLoop.execute {
+                let (handler, context) = loopBound.value
+                handler.write(head: head, status: HTTPResponseStatus(statusCode: response.status),
+                              contentType: contentType, body: response.body, context: context)
+            }
         }
     }
 

@@ -222,7 +222,8 @@ public final class Node: Sendable {
                 isReady: { [state = self.state] in state.withLockedValue { $0.ready } },
                 metrics: { [metrics] in metrics.render() },
                 status: { [status] in status.render() },
-                compact: { Self.describe(try store.scavenge()) }
+                compact: { Self.describe(try store.scavenge()) },
+                schemaREST: SchemaRESTFacade(engine: SchemaRegistryEngine(store: store))
             )
             let server = AdminServer(routes: routes, group: self.group, logger: self.logger)
             adminAddress = try await server.start(host: adminHost, port: config.adminPort)
