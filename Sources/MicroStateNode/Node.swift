@@ -223,7 +223,7 @@ public final class Node: Sendable {
                 metrics: { [metrics] in metrics.render() },
                 status: { [status] in status.render() },
                 compact: { Self.describe(try store.scavenge()) },
-                schemaREST: SchemaRESTFacade(engine: SchemaRegistryEngine(store: store))
+                schemaREST: SchemaRESTFacade(engine: schemaRegistry)
             )
             let server = AdminServer(routes: routes, group: self.group, logger: self.logger)
             adminAddress = try await server.start(host: adminHost, port: config.adminPort)
