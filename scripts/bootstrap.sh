@@ -17,14 +17,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# Python venv for the grpcio interop tests (stubs are generated from proto/ at test time).
+# Python venv for the interop tests (stubs are generated from proto/ at test time): grpcio and its tools, and
+# confluent-kafka's schema registry client with its JSON and Protobuf serializers (the REST façade's interop).
 if [ "${BOOTSTRAP_SKIP_VENV:-0}" != 1 ]; then
   want="grpcio==1.85.1 grpcio-tools==1.85.1 grpcio-health-checking==1.85.1 grpcio-reflection==1.85.1 protobuf opentelemetry-proto==1.45.2 prometheus-client pytest pytest-json-report pytest-timeout h2 pyyaml confluent-kafka[schemaregistry,json,protobuf]==2.16.0"
   stamp=.venv/.bootstrap-stamp
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "bootstrap: preparing .venv ($want)"
     python3 -m venv .venv
-    .venv/bin/pip install -q --disable-pip-version-check $want
+    # Word splitting on purpose (one argument per package), globbing off: "[schemaregistry,...]" is not a pattern.
+    read -r -a packages <<< "$want"
+    .venv/bin/pip install -q --disable-pip-version-check "${packages[@]}"
     echo "$want" > "$stamp"
   fi
 fi
