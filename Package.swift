@@ -148,7 +148,7 @@ let package = Package(
             name: "microstatedb-bench",
             dependencies: [
                 "MicroStateNode", "MicroStateStore", "MicroStateLog", "MicroStateRPC", "MicroStateWire",
-                "MicroStateResilience", "CMallocCounter",
+                "MicroStateResilience", "CMallocCounter", "MicroStateSchema",
             ] + nio
         ),
         // Counts malloc calls for the bench's allocations-per-decision figures (interposes malloc in the bench only).

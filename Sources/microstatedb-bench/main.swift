@@ -112,6 +112,10 @@ func main() throws {
         breakerFigures()
         return
     }
+    if CommandLine.arguments.dropFirst().first == "schema-validation" {
+        schemaValidationFigures()
+        return
+    }
     // Store, in memory: the cost of the MVCC map itself.
     let store = KVStore(configuration: StoreConfiguration(compactAfterRecords: 0), log: nil)
     let putSeconds = seconds { load(store, count: keyCount, inFlight: 1) }
