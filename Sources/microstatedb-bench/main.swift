@@ -117,6 +117,10 @@ func main() throws {
         try schemaRegistryFigures()
         return
     }
+    if CommandLine.arguments.dropFirst().first == "schema-validation" {
+        schemaValidationFigures()
+        return
+    }
     // Store, in memory: the cost of the MVCC map itself.
     let store = KVStore(configuration: StoreConfiguration(compactAfterRecords: 0), log: nil)
     let putSeconds = seconds { load(store, count: keyCount, inFlight: 1) }
@@ -186,8 +190,9 @@ func main() throws {
     // Resilience: circuit-breaker decision cost and allocations.
     breakerFigures()
 
-    // Schema registry: register and lookup throughput.
+    // Schema registry: register and lookup throughput, validation cost per payload.
     try schemaRegistryFigures()
+    schemaValidationFigures()
 
     // RSS in fresh processes: the KV map, then the event archive's bounded memory.
     for figure in ["rss", "events-rss"] {

@@ -19,6 +19,7 @@ public struct ConfluentWireFormat: Sendable, Hashable {
     /// Offset of the payload in the parsed bytes.
     public var payloadOffset: Int
 
+    /// A header for `schemaID`; `payloadOffset` is where the payload starts in the framed bytes.
     public init(schemaID: Int32, messageIndexes: [Int] = [], payloadOffset: Int = 5) {
         self.schemaID = schemaID
         self.messageIndexes = messageIndexes
@@ -129,6 +130,7 @@ public struct ConfluentWireFormat: Sendable, Hashable {
 
 /// A record whose Confluent framing is malformed.
 public struct ConfluentWireFormatError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What is wrong with the framing; extensible.
     public struct Code: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }

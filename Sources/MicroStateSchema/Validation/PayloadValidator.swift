@@ -34,6 +34,7 @@ public struct PayloadValidator: Sendable {
     }
 
     let compiled: Compiled
+    /// The schema type payloads are checked as.
     public let type: SchemaType
 
     /// Compiles `schema`; `resolve` returns the schema a reference names (Protobuf imports, resolved

@@ -243,7 +243,7 @@ public struct ProtobufPayloadValidator: Sendable {
 }
 
 /// One open message or group on the walk's stack.
-struct Frame {
+private struct Frame {
     /// Message index, or -1 for an unknown group (all of whose fields are unknown).
     var message: Int32
     /// Field number of the group this frame is, 0 for a length-delimited message.
@@ -538,7 +538,7 @@ private struct Walk {
 /// Whether `bytes[start..<end]` is valid UTF-8 (Unicode 15 table 3-7: no overlong forms, surrogates or code
 /// points above U+10FFFF). ASCII is skipped 8 bytes at a time.
 @inline(__always)
-func isValidUTF8(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
+private func isValidUTF8(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
     var i = start
     while i + 8 <= end {
         if bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { break }

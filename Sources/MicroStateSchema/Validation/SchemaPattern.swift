@@ -26,6 +26,7 @@ public struct SchemaPattern: Sendable {
         case repeated(Node, min: Int, max: Int, lazy: Bool)
     }
 
+    /// The pattern as written in the schema.
     public let source: String
     let alternatives: [[Node]]
 
