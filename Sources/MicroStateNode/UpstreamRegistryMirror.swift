@@ -210,9 +210,10 @@ public enum MirrorPlan {
     /// memory (each version can hold a 1 MiB schema) when a node first mirrors a large registry.
     public static let maxVersionsPerSync = 10_000
 
-    /// The upstream versions not present locally, in subject then version order, at most `maxVersionsPerSync`.
+    /// The upstream versions not known to be here already, in subject then version order, at most
+    /// `maxVersionsPerSync`.
     ///
-    /// - Parameter isLocal: whether `subject` already has `version` locally (live or soft-deleted).
+    /// - Parameter isLocal: whether `subject` is known to have `version` locally with the upstream's id.
     public static func missing(
         upstream: [(subject: String, versions: [Int])],
         isLocal: (String, Int) -> Bool
@@ -327,6 +328,10 @@ public final class UpstreamRegistryMirror: RegistrationForwarder, Sendable {
     /// Bounds a forwarded registration (all attempts): the destination's per-attempt timeout.
     private let forwardTimeout: TimeAmount
     private let counters = NIOLockedValueBox(Counters())
+    /// Versions (`subject/version`) this process has seen here with the upstream's id: later syncs skip them without
+    /// fetching. A version present locally but not in this set is fetched once, so a local version with another id is
+    /// found as a conflict after every start. Grows with the registry (bounded by its limits).
+    private let verified = NIOLockedValueBox(Set<String>())
     private let task = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
     public init(
@@ -448,9 +453,9 @@ public final class UpstreamRegistryMirror: RegistrationForwarder, Sendable {
             try Task.checkCancellation()
             listing.append((subject, try await self.upstream.versions(subject: subject)))
         }
-        let engine = self.engine
+        let verified = self.verified.withLockedValue { $0 }
         let missing = MirrorPlan.missing(upstream: listing) { subject, version in
-            (try? engine.version(subject: subject, version, includeDeleted: true)) != nil
+            verified.contains("\(subject)/\(version)")
         }
         var fetched: [UpstreamSchemaVersion] = []
         for (subject, version) in missing {
@@ -464,7 +469,11 @@ public final class UpstreamRegistryMirror: RegistrationForwarder, Sendable {
         let plan = MirrorPlan.order(fetched)
         var report = SyncReport()
         for item in plan.ordered {
-            switch await self.importVersion(item) {
+            let result = await self.importVersion(item)
+            if result == .imported || result == .present {
+                self.verified.withLockedValue { _ = $0.insert("\(item.subject)/\(item.version)") }
+            }
+            switch result {
             case .imported: report.imported += 1
             case .present: report.present += 1
             case .conflict: report.conflicts += 1

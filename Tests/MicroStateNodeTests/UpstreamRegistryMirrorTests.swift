@@ -97,11 +97,14 @@ struct UpstreamRegistryMirrorTests {
         type: .avro,
         text: #"{"type":"record","name":"User","fields":[{"name":"id","type":"long"},{"name":"e","type":"string","default":""}]}"#
     )
-    static let address = RegisteredSchema(type: .avro, text: #"{"type":"record","name":"Address","namespace":"shop","fields":[{"name":"city","type":"string"}]}"#)
+    // Protobuf, because the local checker resolves references for Protobuf imports (not Avro named types).
+    static let address = RegisteredSchema(
+        type: .protobuf, text: "syntax = \"proto3\";\npackage shop;\nmessage Address { string city = 1; }\n"
+    )
     static let order = RegisteredSchema(
-        type: .avro,
-        text: #"{"type":"record","name":"Order","namespace":"shop","fields":[{"name":"to","type":"shop.Address"}]}"#,
-        references: [SchemaReference(name: "shop.Address", subject: "shop.Address", version: 1)]
+        type: .protobuf,
+        text: "syntax = \"proto3\";\npackage shop;\nimport \"address.proto\";\nmessage Order { shop.Address to = 1; }\n",
+        references: [SchemaReference(name: "address.proto", subject: "shop.Address", version: 1)]
     )
 
     func makeMirror(forward: Bool = false) -> (UpstreamRegistryMirror, FakeUpstream, SchemaRegistryEngine) {
@@ -270,8 +273,13 @@ struct UpstreamRegistryMirrorTests {
         #expect(try engine.version(subject: "shop.Address", 1).id == address.id)
         #expect(engine.mode(subject: "users", defaultToGlobal: false) == .import)
         #expect(engine.mode(subject: nil) == .readWrite)
-        // Idempotent: nothing left to import.
+        // Idempotent: nothing left to fetch or import.
         #expect(try await mirror.syncOnce() == UpstreamRegistryMirror.SyncReport())
+        // A restarted mirror checks what is here once, and imports nothing.
+        let restarted = UpstreamRegistryMirror(
+            configuration: mirror.configuration, upstream: upstream, engine: engine, logger: Logger(label: "t")
+        )
+        #expect(try await restarted.syncOnce() == UpstreamRegistryMirror.SyncReport(present: 4))
         // A new upstream version comes with the next sync.
         upstream.add("users", RegisteredSchema(type: .avro, text: #""string""#))
         #expect(try await mirror.syncOnce().imported == 1)
