@@ -410,7 +410,7 @@ public final class UpstreamRegistryMirror: RegistrationForwarder, Sendable {
                 let failures = self.counters.withLockedValue { c -> Int in
                     c.syncFailures += 1
                     c.consecutiveFailures += 1
-                    c.lastError = "\(error)"
+                    c.lastError = Self.describe(error)
                     return c.consecutiveFailures
                 }
                 delay = Self.retryDelay(afterFailures: failures, interval: self.configuration.interval)
@@ -418,7 +418,7 @@ public final class UpstreamRegistryMirror: RegistrationForwarder, Sendable {
                 self.counters.withLockedValue { $0.nextAttempt = next }
                 // One line per failed sync (the destination's retries inside it log at debug only).
                 self.logger.error("schema registry mirror: sync failed; serving the local copy", metadata: [
-                    "upstream": "\(self.upstream.name)", "error": "\(error)",
+                    "upstream": "\(self.upstream.name)", "error": "\(Self.describe(error))",
                     "consecutive_failures": "\(failures)",
                     "next_attempt": "\(ISO8601DateFormatter().string(from: next))",
                 ])
@@ -429,6 +429,14 @@ public final class UpstreamRegistryMirror: RegistrationForwarder, Sendable {
                 return
             }
         }
+    }
+
+    /// An error for a log line: an outbound `RPCError` without its cause repeated (its message already says it).
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? RPCError {
+            return "\(error.code): \(error.message)"
+        }
+        return "\(error)"
     }
 
     /// Wait before the next sync after `failures` consecutive failed ones: 1 s, 2 s, 4 s, ... capped by `interval`.
@@ -609,7 +617,7 @@ public final class UpstreamRegistryMirror: RegistrationForwarder, Sendable {
         }
         return RegistryError(
             code: Self.upstreamUnavailableCode,
-            message: "upstream schema registry \(upstream) is unavailable: \(error)"
+            message: "upstream schema registry \(upstream) is unavailable: \(Self.describe(error))"
         )
     }
 

@@ -10,6 +10,7 @@ own REST façade when it has one (the checks that need it skip on a 404).
 import json
 import re
 import socket
+import subprocess
 import threading
 import time
 import urllib.error
@@ -306,7 +307,7 @@ def test_upstream_down_keeps_local_copy_and_opens_breaker_then_resumes(upstream,
         wait_for(lambda: (metric(node, "microstatedb_schema_mirror_syncs_total", '{result="failure"}') or 0) >= 2,
                  what="failed syncs")
         wait_for(lambda: metric(node, "microstatedb_circuit_breaker_state",
-                                '{destination="schema_registry",state="open"}') == 1, what="breaker open")
+                                '{destination="schema_registry",state="OPEN"}') == 1, what="breaker open")
         section = status(node)["schema_mirror"]
         assert section["consecutive_failures"] >= 1 and "last_error" in section and "next_attempt" in section
         # The failure is logged once per cycle, with the cause and the next attempt time.
@@ -366,9 +367,11 @@ def test_forwarding_with_upstream_down_fails_fast_with_50003(tmp):
 
 
 def test_https_upstream_is_refused_at_startup(tmp):
-    node = Node(tmp / "data", ["--upstream-registry", "https://registry.example:8081"])
-    with pytest.raises(RuntimeError, match="https is not supported"):
-        node.start()
+    from conftest import BIN
+    result = subprocess.run([BIN, "serve", "--data-dir", str(tmp / "data"), "--upstream-registry",
+                             "https://registry.example:8081"], capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+    assert "https is not supported" in result.stderr
 
 
 # --------------------------------------------------------------------------------------------------------------
