@@ -153,10 +153,14 @@ public final class RegistryHTTPClient: Sendable {
 
     public let url: RegistryURL
     private let group: any EventLoopGroup
+    private let responseLimit: Int
 
-    public init(url: RegistryURL, group: any EventLoopGroup) {
+    /// - Parameter maxResponseBytes: the response body limit (tests lower it).
+    public init(url: RegistryURL, group: any EventLoopGroup, maxResponseBytes: Int = RegistryHTTPClient.maxResponseBytes) {
+        precondition(maxResponseBytes > 0)
         self.url = url
         self.group = group
+        self.responseLimit = maxResponseBytes
     }
 
     /// One request; answers the decoded JSON body of a 2xx response (nil for an empty body).
@@ -218,7 +222,7 @@ public final class RegistryHTTPClient: Sendable {
         let eventLoop = self.group.next()
         let promise = eventLoop.makePromise(of: (Int, [UInt8]).self)
         let completion = Completion(promise: promise)
-        let limit = Self.maxResponseBytes
+        let limit = self.responseLimit
         let url = self.url
         let timeoutTask = eventLoop.scheduleTask(in: timeout) {
             completion.fail(RegistryHTTPError(

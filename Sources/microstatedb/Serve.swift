@@ -121,7 +121,7 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp(
         "YAML configuration file: outbound destinations' resilience and load shedding (flags override it).",
-        discussion: "Keys: server.load_shedding.{max_in_flight_calls,max_queued_calls,max_queue_wait_ms}; destinations.<name>.{timeout_ms,max_concurrent_calls,circuit_breaker,retry,retry_throttling} with <name> otlp. An unknown key or bad value stops startup naming the key. See docs/resilience.md."
+        discussion: "Keys: server.load_shedding.{max_in_flight_calls,max_queued_calls,max_queue_wait_ms}; destinations.<name>.{timeout_ms,max_concurrent_calls,circuit_breaker,retry,retry_throttling} with <name> otlp or schema_registry. An unknown key or bad value stops startup naming the key. See docs/resilience.md."
     ))
     var config: String?
 

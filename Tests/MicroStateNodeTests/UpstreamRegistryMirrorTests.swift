@@ -6,6 +6,7 @@ import MicroStateServices
 import MicroStateStore
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 import Testing
 
 @testable import MicroStateNode
@@ -359,5 +360,96 @@ struct UpstreamRegistryMirrorTests {
             $0.registerError = RegistryHTTPError(code: .httpStatus, message: "409", status: 409, registryError: refusal)
         }
         await #expect(throws: refusal) { try await engine.register(subject: "users", schema: Self.user) }
+    }
+}
+
+/// The HTTP client against raw servers on a loopback port chosen by the OS: answers it must refuse and time limits.
+@Suite("Registry HTTP client")
+struct RegistryHTTPClientTests {
+    /// Writes `response` (raw bytes, nil = nothing) to each connection and leaves it open.
+    final class RawResponder: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        let response: String?
+        init(_ response: String?) { self.response = response }
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            if let response = self.response {
+                context.writeAndFlush(NIOAny(context.channel.allocator.buffer(string: response)), promise: nil)
+            }
+        }
+    }
+
+    func withServer(_ response: String?, _ body: (RegistryHTTPClient) async throws -> Void) async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let server = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(RawResponder(response)) }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let url = RegistryURL(host: "127.0.0.1", port: server.localAddress!.port!)
+        do {
+            try await body(RegistryHTTPClient(url: url, group: group, maxResponseBytes: 64))
+        } catch {
+            try? await server.close()
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        try await server.close()
+        try await group.shutdownGracefully()
+    }
+
+    @Test("A 200 with a JSON body is decoded")
+    func decodesAnswers() async throws {
+        try await self.withServer("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n[\"a\",\"b\"]") { client in
+            let json = try await client.request(.GET, "/subjects", timeout: .seconds(5))
+            #expect(json as? [String] == ["a", "b"])
+        }
+    }
+
+    @Test("A server that never answers fails the request at its timeout")
+    func timesOut() async throws {
+        try await self.withServer(nil) { client in
+            let started = ContinuousClock.now
+            do throws(RegistryHTTPError) {
+                _ = try await client.request(.GET, "/subjects", timeout: .milliseconds(200))
+                Issue.record("answered")
+            } catch {
+                #expect(error.code == .timedOut)
+            }
+            #expect(ContinuousClock.now - started < .seconds(3))
+        }
+    }
+
+    @Test("A body over the response limit is refused")
+    func refusesLargeBodies() async throws {
+        let body = String(repeating: "x", count: 100)
+        try await self.withServer("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n\(body)") { client in
+            await #expect(throws: RegistryHTTPError.self) { _ = try await client.request(.GET, "/subjects", timeout: .seconds(5)) }
+        }
+        try await self.withServer("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n64\r\n\(body)\r\n0\r\n\r\n") { client in
+            do throws(RegistryHTTPError) {
+                _ = try await client.request(.GET, "/subjects", timeout: .seconds(5))
+                Issue.record("accepted")
+            } catch {
+                #expect(error.code == .responseTooLarge)
+            }
+        }
+    }
+
+    @Test("Nobody listening fails with connection_failed, which the breaker counts as UNAVAILABLE")
+    func refusedConnection() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let probe = try await ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
+        let port = probe.localAddress!.port!
+        try await probe.close()
+        let client = RegistryHTTPClient(url: RegistryURL(host: "127.0.0.1", port: port), group: group)
+        do throws(RegistryHTTPError) {
+            _ = try await client.request(.GET, "/subjects", timeout: .seconds(5))
+            Issue.record("connected")
+        } catch {
+            #expect(error.code == .connectionFailed)
+            #expect(error.grpcCode == .unavailable)
+        }
+        try await group.shutdownGracefully()
     }
 }

@@ -8,6 +8,7 @@ Local state of the mirroring node is checked through /metrics and /status (schem
 own REST façade when it has one (the checks that need it skip on a 404).
 """
 import json
+import os
 import re
 import socket
 import subprocess
@@ -378,8 +379,20 @@ def test_https_upstream_is_refused_at_startup(tmp):
 # against a second microstatedb node serving the REST façade
 
 
+def start_source_node(data_dir):
+    """The upstream node: $MICROSTATEDB_UPSTREAM_BIN when set (a build that already serves the façade), else the
+    binary under test."""
+    import conftest
+    saved = conftest.BIN
+    conftest.BIN = os.environ.get("MICROSTATEDB_UPSTREAM_BIN", saved)
+    try:
+        return Node(data_dir).start()
+    finally:
+        conftest.BIN = saved
+
+
 def test_mirror_from_second_node(tmp):
-    source = Node(tmp / "source").start()
+    source = start_source_node(tmp / "source")
     try:
         if not has_facade(source):
             pytest.skip("the second node does not serve the REST façade yet (GET /subjects is 404)")
