@@ -156,7 +156,11 @@ public final class RegistryHTTPClient: Sendable {
     private let responseLimit: Int
 
     /// - Parameter maxResponseBytes: the response body limit (tests lower it).
-    public init(url: RegistryURL, group: any EventLoopGroup, maxResponseBytes: Int = RegistryHTTPClient.maxResponseBytes) {
+    public init(
+        url: RegistryURL,
+        group: any EventLoopGroup,
+        maxResponseBytes: Int = RegistryHTTPClient.maxResponseBytes
+    ) {
         precondition(maxResponseBytes > 0)
         self.url = url
         self.group = group
@@ -188,7 +192,8 @@ public final class RegistryHTTPClient: Sendable {
     /// Interprets a response: 2xx → its JSON (nil when empty); otherwise an error carrying the registry's
     /// `{"error_code", "message"}` when the body is one.
     static func decode(status: Int, body: [UInt8], what: String) throws(RegistryHTTPError) -> Any? {
-        let json: Any? = body.isEmpty ? nil : try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])
+        let json: Any? = body.isEmpty
+            ? nil : try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])
         guard (200..<300).contains(status) else {
             var registry: RegistryError?
             if let object = json as? [String: Any], let code = (object["error_code"] as? NSNumber)?.intValue {
@@ -196,12 +201,19 @@ public final class RegistryHTTPClient: Sendable {
             }
             let detail = registry.map { " (\($0))" }
                 ?? (body.isEmpty ? "" : ": " + String(decoding: body.prefix(200), as: UTF8.self))
-            throw RegistryHTTPError(code: .httpStatus, message: "\(what) answered HTTP \(status)\(detail)", status: status,
-                                    registryError: registry)
+            throw RegistryHTTPError(
+                code: .httpStatus,
+                message: "\(what) answered HTTP \(status)\(detail)",
+                status: status,
+                registryError: registry
+            )
         }
         if !body.isEmpty && json == nil {
-            throw RegistryHTTPError(code: .malformedResponse, message: "\(what) answered HTTP \(status) with a body that is not JSON",
-                                    status: status)
+            throw RegistryHTTPError(
+                code: .malformedResponse,
+                message: "\(what) answered HTTP \(status) with a body that is not JSON",
+                status: status
+            )
         }
         return json
     }
@@ -236,14 +248,16 @@ public final class RegistryHTTPClient: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(ResponseCollector(limit: limit, completion: completion))
+                    let collector = ResponseCollector(limit: limit, completion: completion)
+                    try channel.pipeline.syncOperations.addHandler(collector)
                 }
             }
             .connect(host: url.host, port: url.port)
         connect.whenComplete { result in
             switch result {
             case .failure(let error):
-                completion.fail(RegistryHTTPError(code: .connectionFailed, message: "cannot connect to \(url): \(error)"))
+                let message = "cannot connect to \(url): \(error)"
+                completion.fail(RegistryHTTPError(code: .connectionFailed, message: message))
             case .success(let channel):
                 completion.attach(channel)
                 var head = HTTPRequestHead(version: .http1_1, method: method, uri: uri.isEmpty ? "/" : uri)
@@ -257,7 +271,8 @@ public final class RegistryHTTPClient: Sendable {
                 }
                 channel.write(HTTPClientRequestPart.head(head), promise: nil)
                 if !payload.isEmpty {
-                    channel.write(HTTPClientRequestPart.body(.byteBuffer(channel.allocator.buffer(bytes: payload))), promise: nil)
+                    let buffer = channel.allocator.buffer(bytes: payload)
+                    channel.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil)
                 }
                 channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
             }
@@ -268,7 +283,8 @@ public final class RegistryHTTPClient: Sendable {
                 try await promise.futureResult.get()
             } onCancel: {
                 eventLoop.execute {
-                    completion.fail(RegistryHTTPError(code: .connectionFailed, message: "\(method) \(url)\(uri): cancelled"))
+                    let message = "\(method) \(url)\(uri): cancelled"
+                    completion.fail(RegistryHTTPError(code: .connectionFailed, message: message))
                 }
             }
             timeoutTask.cancel()
@@ -358,11 +374,15 @@ private final class ResponseCollector: ChannelInboundHandler, RemovableChannelHa
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.completion.fail(RegistryHTTPError(code: .connectionFailed, message: "connection closed before the response ended"))
+        let message = "connection closed before the response ended"
+        self.completion.fail(RegistryHTTPError(code: .connectionFailed, message: message))
         context.fireChannelInactive()
     }
 
     private static func tooLarge(_ bytes: Int, _ limit: Int) -> RegistryHTTPError {
-        RegistryHTTPError(code: .responseTooLarge, message: "response of at least \(bytes) bytes exceeds the limit of \(limit)")
+        RegistryHTTPError(
+            code: .responseTooLarge,
+            message: "response of at least \(bytes) bytes exceeds the limit of \(limit)"
+        )
     }
 }

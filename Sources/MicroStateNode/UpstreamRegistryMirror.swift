@@ -151,7 +151,8 @@ public struct HTTPUpstreamRegistry: UpstreamRegistry {
         var versions: [Int] = []
         for item in list {
             guard let version = Self.int(item), version >= 1 else {
-                throw RegistryHTTPError(code: .malformedResponse, message: "GET versions: \(item) is not a version number")
+                let message = "GET versions: \(item) is not a version number"
+                throw RegistryHTTPError(code: .malformedResponse, message: message)
             }
             versions.append(version)
         }
@@ -168,10 +169,14 @@ public struct HTTPUpstreamRegistry: UpstreamRegistry {
         guard let id = Self.int(object["id"]), id >= 0 else { throw malformed("no valid id") }
         guard let text = object["schema"] as? String else { throw malformed("no schema text") }
         let typeName = (object["schemaType"] as? String) ?? SchemaType.avro.rawValue
-        guard let type = SchemaType(rawValue: typeName.uppercased()) else { throw malformed("unknown schemaType \(typeName)") }
+        guard let type = SchemaType(rawValue: typeName.uppercased()) else {
+            throw malformed("unknown schemaType \(typeName)")
+        }
         var references: [SchemaReference] = []
         if let list = object["references"], !(list is NSNull) {
-            guard let items = list as? [[String: Any]] else { throw malformed("references must be an array of objects") }
+            guard let items = list as? [[String: Any]] else {
+                throw malformed("references must be an array of objects")
+            }
             for item in items {
                 guard let name = item["name"] as? String, let refSubject = item["subject"] as? String,
                     let refVersion = Self.int(item["version"])
@@ -515,7 +520,11 @@ public final class UpstreamRegistryMirror: RegistrationForwarder, Sendable {
             if self.engine.mode(subject: item.subject) != .import {
                 try await self.engine.setMode(.import, subject: item.subject, force: true)
             }
-            _ = try await self.engine.register(subject: item.subject, schema: item.schema, importing: (item.id, item.version))
+            _ = try await self.engine.register(
+                subject: item.subject,
+                schema: item.schema,
+                importing: (item.id, item.version)
+            )
             return .imported
         } catch let error as RegistryError where error.code == 42205 {
             self.logConflict(item, error.message)
@@ -539,10 +548,16 @@ public final class UpstreamRegistryMirror: RegistrationForwarder, Sendable {
     /// The 50003 error a forwarded registration fails with when the upstream cannot be reached.
     static let upstreamUnavailableCode = 50003
 
-    public func forward(subject: String, schema: RegisteredSchema, normalize: Bool) async throws -> (id: Int, version: Int) {
+    public func forward(
+        subject: String,
+        schema: RegisteredSchema,
+        normalize: Bool
+    ) async throws -> (id: Int, version: Int) {
         let deadline = NIODeadline.now() + self.forwardTimeout
         do {
-            let registered = try await self.upstream.register(subject: subject, schema: schema, normalize: normalize, deadline: deadline)
+            let registered = try await self.upstream.register(
+                subject: subject, schema: schema, normalize: normalize, deadline: deadline
+            )
             let stored = try await self.upstreamVersion(
                 subject: subject, schema: schema, normalize: normalize, id: registered.id, version: registered.version,
                 deadline: deadline
@@ -582,9 +597,10 @@ public final class UpstreamRegistryMirror: RegistrationForwarder, Sendable {
         if let version {
             return try await self.upstream.version(subject: subject, version)
         }
-        if let found = try? await self.upstream.lookup(subject: subject, schema: schema, normalize: normalize, deadline: deadline),
-            found.id == id
-        {
+        let found = try? await self.upstream.lookup(
+            subject: subject, schema: schema, normalize: normalize, deadline: deadline
+        )
+        if let found, found.id == id {
             return found
         }
         let versions = try await self.upstream.versions(subject: subject).sorted(by: >)
@@ -594,7 +610,10 @@ public final class UpstreamRegistryMirror: RegistrationForwarder, Sendable {
                 return item
             }
         }
-        throw RegistryError(code: 50001, message: "upstream \(self.upstream.name) answered id \(id) but no version of '\(subject)' has it")
+        throw RegistryError(
+            code: 50001,
+            message: "upstream \(self.upstream.name) answered id \(id) but no version of '\(subject)' has it"
+        )
     }
 
     /// Versions checked, newest first, to find a registration's version on an upstream without lookup.
@@ -635,17 +654,17 @@ public final class UpstreamRegistryMirror: RegistrationForwarder, Sendable {
             # HELP microstatedb_schema_mirror_imported_versions_total Upstream versions imported with their id.
             # TYPE microstatedb_schema_mirror_imported_versions_total counter
             microstatedb_schema_mirror_imported_versions_total \(c.importedVersions)
-            # HELP microstatedb_schema_mirror_conflicts_total Upstream versions not imported: a different local version or id.
+            # HELP microstatedb_schema_mirror_conflicts_total Upstream versions not imported: a local version or id differs.
             # TYPE microstatedb_schema_mirror_conflicts_total counter
             microstatedb_schema_mirror_conflicts_total \(c.conflicts)
-            # HELP microstatedb_schema_mirror_failed_imports_total Upstream versions the local registry refused otherwise.
+            # HELP microstatedb_schema_mirror_failed_imports_total Upstream versions the local registry refused.
             # TYPE microstatedb_schema_mirror_failed_imports_total counter
             microstatedb_schema_mirror_failed_imports_total \(c.failedImports)
             # HELP microstatedb_schema_mirror_forwarded_registrations_total Registrations forwarded upstream, by result.
             # TYPE microstatedb_schema_mirror_forwarded_registrations_total counter
             microstatedb_schema_mirror_forwarded_registrations_total{result="success"} \(c.forwardedOK)
             microstatedb_schema_mirror_forwarded_registrations_total{result="failure"} \(c.forwardedFailed)
-            # HELP microstatedb_schema_mirror_last_success_timestamp_seconds Unix time of the last successful sync (0: none).
+            # HELP microstatedb_schema_mirror_last_success_timestamp_seconds Unix time of the last good sync (0: none).
             # TYPE microstatedb_schema_mirror_last_success_timestamp_seconds gauge
             microstatedb_schema_mirror_last_success_timestamp_seconds \(last)
 
