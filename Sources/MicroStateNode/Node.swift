@@ -52,6 +52,7 @@ public final class Node: Sendable {
         var archive: EventArchive?
         var spanProcessor: BatchSpanProcessor?
         var spanExporter: OTLPTraceExporter?
+        var schemaMirror: UpstreamRegistryMirror?
     }
 
     public init(
@@ -215,6 +216,12 @@ public final class Node: Sendable {
         let grpcAddress = try await server.start()
         self.addStatusSections(server: server, store: store, grpcAddress: grpcAddress, startedAt: Date())
 
+        let registry = SchemaRegistryEngine(store: store)
+        let schemaMirror = Self.startSchemaMirror(
+            configuration: config, registry: registry, group: self.group, logger: self.logger, metrics: self.metrics,
+            status: self.status, addDestination: { self.addDestination($0) }
+        )
+
         var adminAddress: SocketAddress?
         var admin: AdminServer?
         if let adminHost = config.adminHost {
@@ -257,6 +264,7 @@ public final class Node: Sendable {
             $0.archive = archive
             $0.spanProcessor = spanProcessor
             $0.spanExporter = spanExporter
+            $0.schemaMirror = schemaMirror
             $0.ready = true
         }
         return Addresses(grpc: grpcAddress, admin: adminAddress)
@@ -376,6 +384,7 @@ public final class Node: Sendable {
         }
         state.sweeper?.cancel()
         state.scavenger?.cancel()
+        await state.schemaMirror?.stop()
         // Streaming calls never end by themselves: end them now so the grace period is spent only on
         // unary calls in flight. Health watchers have just been sent NOT_SERVING.
         state.health?.finishWatchers()

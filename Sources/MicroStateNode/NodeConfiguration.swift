@@ -73,6 +73,9 @@ public struct NodeConfiguration: Sendable {
     /// The `--config` file: outbound destinations' resilience (`destinations.otlp`, ...); its load-shedding
     /// section is already applied to `server.loadShedding` by whoever built this configuration.
     public var configFile = ConfigFile()
+    /// `--upstream-registry`: mirror an upstream Confluent-compatible schema registry (and optionally forward
+    /// registrations to it); nil = no mirror. docs/schemas-mirror.md.
+    public var upstreamRegistry: UpstreamRegistryConfiguration?
 
     public init() {}
 }

@@ -99,7 +99,8 @@ public struct OutboundPolicy: Sendable {
 public final class OutboundDestination: Sendable {
     public let name: String
     public let policy: OutboundPolicy
-    private let client: RPCClient
+    /// nil for a destination whose calls bring their own transport (`call`).
+    private let client: RPCClient?
     private let breaker: SharedCircuitBreaker
     private let throttle: SharedRetryThrottle
     private let bulkhead: SharedBulkhead
@@ -115,7 +116,7 @@ public final class OutboundDestination: Sendable {
     public init(
         name: String,
         policy: OutboundPolicy,
-        client: RPCClient,
+        client: RPCClient?,
         logger: Logger,
         now: @escaping @Sendable () -> UInt64 = { NIODeadline.now().uptimeNanoseconds },
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
@@ -154,6 +155,28 @@ public final class OutboundDestination: Sendable {
         idempotent: Bool,
         deadline: NIODeadline? = nil
     ) async throws(RPCError) -> [UInt8] {
+        guard let client = self.client else {
+            preconditionFailure("\(self.name): unary() on a destination built without an RPCClient")
+        }
+        return try await self.call(path: path, idempotent: idempotent, deadline: deadline) { (timeout: TimeAmount) throws(RPCError) in
+            try await client.unary(path: path, request: request, metadata: metadata, timeout: timeout)
+        }
+    }
+
+    /// Any request/response exchange through the policy (the schema registry mirror's HTTP calls): `attempt` makes
+    /// one attempt within `timeout` and reports failures as `RPCError`s whose gRPC code the breaker and the retry
+    /// policy judge (UNAVAILABLE for a refused connection or a 5xx, DEADLINE_EXCEEDED for a timeout, ...).
+    ///
+    /// - Parameters:
+    ///   - path: names the call in logs.
+    ///   - idempotent: whether replaying the request is safe; only then is it retried.
+    ///   - deadline: the overall deadline of the call, retries included.
+    public func call<Response: Sendable>(
+        path: String,
+        idempotent: Bool,
+        deadline: NIODeadline? = nil,
+        attempt: @Sendable (TimeAmount) async throws(RPCError) -> Response
+    ) async throws(RPCError) -> Response {
         guard self.bulkhead.tryEnter() else {
             throw RPCError(
                 code: .resourceExhausted,
@@ -183,9 +206,9 @@ public final class OutboundDestination: Sendable {
                 timeout = min(timeout, remaining)
             }
             let started = self.now()
-            let result: Result<[UInt8], RPCError>
+            let result: Result<Response, RPCError>
             do {
-                result = .success(try await self.client.unary(path: path, request: request, metadata: metadata, timeout: timeout))
+                result = .success(try await attempt(timeout))
             } catch {
                 result = .failure(error)
             }

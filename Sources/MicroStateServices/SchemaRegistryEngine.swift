@@ -1,5 +1,14 @@
 import MicroStateSchema
 import MicroStateStore
+import NIOConcurrencyHelpers
+
+/// Sends a registration to another registry first (issue #5, `--upstream-registry-forward`): the node then keeps
+/// the upstream's id and version. Implemented by the upstream mirror (MicroStateNode).
+public protocol RegistrationForwarder: Sendable {
+    /// Registers `schema` under `subject` upstream, then locally with the upstream's id and version (IMPORT mode);
+    /// answers them. Throws `RegistryError` (the upstream's own error, or 50003 when it cannot be reached).
+    func forward(subject: String, schema: RegisteredSchema, normalize: Bool) async throws -> (id: Int, version: Int)
+}
 
 /// The schema registry's operations over the store (ADR 0008), shared by the gRPC service, the Confluent REST
 /// façade, the upstream mirror and the CLI, so they cannot disagree: every rule is here or in
@@ -10,10 +19,20 @@ import MicroStateStore
 public final class SchemaRegistryEngine: Sendable {
     public let store: KVStore
     public let checker: SchemaChecker
+    private let forwarder = NIOLockedValueBox<(any RegistrationForwarder)?>(nil)
 
     public init(store: KVStore, checker: SchemaChecker = SchemaChecker()) {
         self.store = store
         self.checker = checker
+    }
+
+    /// When set, `register` without `importing` goes through it (forwarding to an upstream registry) instead of
+    /// deciding locally. Reads, lookups and compatibility checks never use it.
+    ///
+    /// - Important: set it once at startup, before the registry is served.
+    public var registrationForwarder: (any RegistrationForwarder)? {
+        get { self.forwarder.withLockedValue { $0 } }
+        set { self.forwarder.withLockedValue { $0 = newValue } }
     }
 
     /// The registry as reads see it.
@@ -30,6 +49,9 @@ public final class SchemaRegistryEngine: Sendable {
         importing: (id: Int, version: Int)? = nil,
         normalize: Bool = false
     ) async throws -> (id: Int, version: Int) {
+        if importing == nil, let forwarder = self.registrationForwarder {
+            return try await forwarder.forward(subject: subject, schema: schema, normalize: normalize)
+        }
         let checker = self.checker
         let prepared = try Self.prepare(schema, normalize: normalize)
         return try await self.update { (state: inout SchemaRegistryState) throws(RegistryError) in

@@ -33,6 +33,7 @@ public enum StatusMapping {
         409: .failedPrecondition,  // incompatible with earlier versions
         42205: .failedPrecondition,  // operation not permitted (mode)
         42206: .failedPrecondition,  // a reference to the version exists
+        50003: .unavailable,  // the upstream registry a registration is forwarded to cannot be reached
     ]
 
     /// The gRPC code for a registry error code.

@@ -121,7 +121,7 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp(
         "YAML configuration file: outbound destinations' resilience and load shedding (flags override it).",
-        discussion: "Keys: server.load_shedding.{max_in_flight_calls,max_queued_calls,max_queue_wait_ms}; destinations.<name>.{timeout_ms,max_concurrent_calls,circuit_breaker,retry,retry_throttling} with <name> otlp. An unknown key or bad value stops startup naming the key. See docs/resilience.md."
+        discussion: "Keys: server.load_shedding.{max_in_flight_calls,max_queued_calls,max_queue_wait_ms}; destinations.<name>.{timeout_ms,max_concurrent_calls,circuit_breaker,retry,retry_throttling} with <name> otlp or schema_registry. An unknown key or bad value stops startup naming the key. See docs/resilience.md."
     ))
     var config: String?
 
@@ -177,6 +177,25 @@ struct Serve: AsyncParsableCommand {
     ))
     var traceBatchDelayMs: Int?
 
+    @Option(help: ArgumentHelp(
+        "Upstream Confluent-compatible schema registry to mirror, http://host:port[/base] (https is refused).",
+        discussion: "Subjects, versions and ids are imported on start and every --upstream-registry-interval-seconds, "
+            + "each mirrored subject in IMPORT mode so ids are kept; the node serves its local copy while the upstream "
+            + "is down. Calls go through the schema_registry destination (--config destinations.schema_registry). "
+            + "See docs/schemas.md."
+    ))
+    var upstreamRegistry: String?
+
+    @Option(help: "Seconds between two syncs from --upstream-registry (failed syncs retry sooner, 1 s doubling).")
+    var upstreamRegistryIntervalSeconds = 30
+
+    @Flag(help: ArgumentHelp(
+        "Send registrations made on this node to --upstream-registry first and keep the upstream's id and version.",
+        discussion: "While the upstream is down such registrations fail with UNAVAILABLE (gRPC) / 50003 (REST); reads "
+            + "and compatibility checks never wait on it."
+    ))
+    var upstreamRegistryForward = false
+
     func validate() throws {
         let positive: [(String, Int)] = [
             ("--max-message-bytes", self.maxMessageBytes), ("--max-key-bytes", self.maxKeyBytes),
@@ -207,6 +226,19 @@ struct Serve: AsyncParsableCommand {
                               ("--max-queue-wait-ms", self.maxQueueWaitMs)] {
             if let value, !(0...1_000_000).contains(value) {
                 throw ValidationError("\(flag) must be between 0 and 1000000, got \(value)")
+            }
+        }
+        if self.upstreamRegistryIntervalSeconds < 1 {
+            throw ValidationError("--upstream-registry-interval-seconds must be positive, got \(self.upstreamRegistryIntervalSeconds)")
+        }
+        if self.upstreamRegistryForward && self.upstreamRegistry == nil {
+            throw ValidationError("--upstream-registry-forward needs --upstream-registry")
+        }
+        if let url = self.upstreamRegistry {
+            do {
+                _ = try RegistryURL.parse(url)
+            } catch {
+                throw ValidationError("--upstream-registry: \(error.message)")
             }
         }
         if !(0...1_000_000).contains(self.liveDeliveryIntervalUs) {
@@ -273,6 +305,12 @@ struct Serve: AsyncParsableCommand {
         config.segmentBytes = self.segmentBytes
         config.threads = self.threads
         config.tracing = try self.tracingConfiguration(environment: ProcessInfo.processInfo.environment)
+        if let url = self.upstreamRegistry {
+            var upstream = UpstreamRegistryConfiguration(url: try RegistryURL.parse(url))
+            upstream.interval = .seconds(Int64(self.upstreamRegistryIntervalSeconds))
+            upstream.forward = self.upstreamRegistryForward
+            config.upstreamRegistry = upstream
+        }
 
         let level = self.logLevel
         let format = self.logFormat
