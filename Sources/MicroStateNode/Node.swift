@@ -212,15 +212,14 @@ public final class Node: Sendable {
             self.metrics.addRenderer { callMetrics.render() }
         }
         let (spanProcessor, spanExporter) = self.startTracing(&serverConfig)
+        // Before serving: with --upstream-registry-forward, no registration may slip past the forwarder.
+        let schemaMirror = Self.startSchemaMirror(
+            configuration: config, registry: schemaRegistry, group: self.group, logger: self.logger,
+            metrics: self.metrics, status: self.status, addDestination: { self.addDestination($0) }
+        )
         let server = RPCServer(configuration: serverConfig, router: router, group: self.group, logger: self.logger)
         let grpcAddress = try await server.start()
         self.addStatusSections(server: server, store: store, grpcAddress: grpcAddress, startedAt: Date())
-
-        let registry = SchemaRegistryEngine(store: store)
-        let schemaMirror = Self.startSchemaMirror(
-            configuration: config, registry: registry, group: self.group, logger: self.logger, metrics: self.metrics,
-            status: self.status, addDestination: { self.addDestination($0) }
-        )
 
         var adminAddress: SocketAddress?
         var admin: AdminServer?
