@@ -27,7 +27,7 @@ PERSON = {
 }
 
 ORDER_PROTO = """syntax = "proto3";
-package shop;
+package validation.shop;
 message Order {
   string sku = 1;
   int32 quantity = 2;
@@ -60,13 +60,14 @@ def order_module():
     """A Python class for ORDER_PROTO, compiled by grpc_tools' protoc: a payload producer nobody here wrote."""
     from grpc_tools import protoc
 
-    out = Path(tempfile.mkdtemp(prefix="order-proto-"))
-    (out / "order.proto").write_text(ORDER_PROTO)
-    assert protoc.main(["protoc", f"-I{out}", f"--python_out={out}", str(out / "order.proto")]) == 0
+    # A file name and package of its own: other tests load their order.proto into the same default pool.
+    out = Path(tempfile.mkdtemp(prefix="validation-proto-"))
+    (out / "validation_order.proto").write_text(ORDER_PROTO)
+    assert protoc.main(["protoc", f"-I{out}", f"--python_out={out}", str(out / "validation_order.proto")]) == 0
     sys.path.insert(0, str(out))
-    import order_pb2
+    import validation_order_pb2
 
-    return order_pb2
+    return validation_order_pb2
 
 
 def test_put_validated_against_json_schema(stubs):
