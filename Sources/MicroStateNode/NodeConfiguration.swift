@@ -74,7 +74,7 @@ public struct NodeConfiguration: Sendable {
     /// section is already applied to `server.loadShedding` by whoever built this configuration.
     public var configFile = ConfigFile()
     /// `--upstream-registry`: mirror an upstream Confluent-compatible schema registry (and optionally forward
-    /// registrations to it); nil = no mirror. docs/schemas-mirror.md.
+    /// registrations to it); nil = no mirror. docs/schemas.md "Upstream registry mirror".
     public var upstreamRegistry: UpstreamRegistryConfiguration?
 
     public init() {}

@@ -7,7 +7,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 
-/// `--upstream-registry` settings (docs/schemas-mirror.md).
+/// `--upstream-registry` settings (docs/schemas.md "Upstream registry mirror").
 public struct UpstreamRegistryConfiguration: Sendable, Equatable {
     /// The upstream Confluent-compatible registry.
     public var url: RegistryURL
@@ -277,7 +277,7 @@ public enum MirrorPlan {
     }
 }
 
-/// Mirrors an upstream Confluent-compatible registry into this node's registry (issue #5; docs/schemas-mirror.md):
+/// Mirrors an upstream Confluent-compatible registry into this node's registry (issue #5; docs/schemas.md "Upstream registry mirror"):
 /// on start and every `interval`, imports the upstream's versions that are missing here with the upstream's ids
 /// and version numbers, each mirrored subject in IMPORT mode. With forwarding on it is also the engine's
 /// `RegistrationForwarder`: registrations go upstream first.
