@@ -20,7 +20,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "gRPC listen address host:port (port 0 = any free port).")
     var listen = "127.0.0.1:50051"
 
-    @Option(help: "Admin HTTP/1.1 address host:port for /healthz, /readyz, /metrics; 'off' disables it.")
+    @Option(help: "Admin HTTP/1.1 address host:port for /healthz, /readyz, /metrics, /status and the Confluent-compatible schema registry REST API (docs/schemas.md); 'off' disables it.")
     var admin = "127.0.0.1:9464"
 
     @Option(help: "Directory for log segments and snapshots (created if missing).")
