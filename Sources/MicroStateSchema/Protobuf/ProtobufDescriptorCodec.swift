@@ -812,6 +812,26 @@ extension DescriptorModel.Message {
         }
     }
 
+    /// protoc's `CEscape`: `\n \r \t \" \' \\` by name, other non-printable bytes as three octal digits.
+    static func cEscape(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\n"): out += "\\n"
+            case UInt8(ascii: "\r"): out += "\\r"
+            case UInt8(ascii: "\t"): out += "\\t"
+            case UInt8(ascii: "\""): out += "\\\""
+            case UInt8(ascii: "'"): out += "\\'"
+            case UInt8(ascii: "\\"): out += "\\\\"
+            case 0x20..<0x7f: out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let octal = String(byte, radix: 8)
+                out += "\\" + String(repeating: "0", count: 3 - octal.count) + octal
+            }
+        }
+        return out
+    }
+
     init(
         _ message: ProtoMessage, scope: String, schema: ProtobufSchema, depth: Int
     ) throws(ProtobufDescriptorError) {
@@ -840,7 +860,8 @@ extension DescriptorModel.Message {
             f.packed = written.packed
             f.deprecated = written.deprecated
             if let value = written.defaultValue {
-                f.defaultValue = value
+                // descriptor.proto: a bytes default is C-escaped, a string default is the text itself.
+                f.defaultValue = field.type == .scalar(.bytes) ? Self.cEscape(value) : value
             }
             if let oneof = field.oneof, let index = message.oneofs.firstIndex(of: oneof) {
                 f.oneofIndex = Int32(index)
