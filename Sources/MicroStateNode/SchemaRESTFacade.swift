@@ -186,11 +186,13 @@ public final class SchemaRESTFacade: Sendable {
                     let permanent = query.flag("permanent")
                     return Self.ok(try await engine.deleteVersion(subject: subject, version: number, permanent: permanent))
                 }
-                let found = try engine.version(subject: subject, number, includeDeleted: deleted)
+                var found = try engine.version(subject: subject, number, includeDeleted: deleted)
+                found.schema = try self.formatted(found.schema, query)
                 return Self.ok(Self.versionObject(subject: subject, found))
             }
             try Self.allow(method, ["GET"])
-            let found = try engine.version(subject: subject, number, includeDeleted: deleted)
+            var found = try engine.version(subject: subject, number, includeDeleted: deleted)
+            found.schema = try self.formatted(found.schema, query)
             switch rest[3] {
             case "schema":
                 return Response(status: 200, body: found.schema.text)
@@ -217,7 +219,7 @@ public final class SchemaRESTFacade: Sendable {
             throw Failure(code: 404, message: "HTTP 404 Not Found")
         }
         // `subject` (a context hint in Confluent) is accepted and ignored: ids are global here.
-        let schema = try self.engine.schema(id: id)
+        let schema = try self.formatted(try self.engine.schema(id: id), query)
         guard rest.count == 3 else {
             return Self.ok(Self.schemaObject(schema))
         }
@@ -234,6 +236,38 @@ public final class SchemaRESTFacade: Sendable {
             return Self.ok(pairs.map(\.subject).filter { seen.insert($0).inserted })
         default:
             throw Failure(code: 404, message: "HTTP 404 Not Found")
+        }
+    }
+
+    /// Most references followed when collecting a Protobuf schema's imports for `format=serialized`; each is one
+    /// stored schema, so this bounds the work of one GET (Confluent schemas rarely import more than a dozen).
+    static let maxSerializedImports = 1_000
+
+    /// `format=serialized` (Confluent): a Protobuf schema answered as base64 of its FileDescriptorProto, what
+    /// confluent-kafka's `ProtobufDeserializer` asks for; other types and formats are answered as stored.
+    private func formatted(_ schema: RegisteredSchema, _ query: Query) throws -> RegisteredSchema {
+        guard query["format"] == "serialized", schema.type == .protobuf else { return schema }
+        var imports: [String: String] = [:]
+        var pending = schema.references
+        var followed = 0
+        while let reference = pending.popLast() {
+            guard imports[reference.name] == nil else { continue }
+            followed += 1
+            guard followed <= Self.maxSerializedImports else {
+                throw Failure(code: 42201, message: "more than \(Self.maxSerializedImports) references to serialize")
+            }
+            let found = try self.engine.version(subject: reference.subject, reference.version, includeDeleted: true)
+            imports[reference.name] = found.schema.text
+            pending += found.schema.references
+        }
+        do {
+            let bytes = try ProtobufDescriptorCodec.encodeFileDescriptor(
+                text: schema.text, name: "schema.proto", imports: imports)
+            var serialized = schema
+            serialized.text = ProtobufDescriptorCodec.base64Encode(bytes)
+            return serialized
+        } catch {
+            throw Failure(code: 42201, message: "Invalid schema: cannot serialize as a FileDescriptorProto: \(error)")
         }
     }
 

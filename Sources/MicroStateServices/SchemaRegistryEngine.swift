@@ -319,10 +319,16 @@ public final class SchemaRegistryEngine: Sendable {
         return schema
     }
 
-    /// Checks the text's size and, with `normalize`, rewrites JSON-text schemas compactly with sorted keys.
+    /// Checks the text's size, turns a Protobuf schema given as a base64 FileDescriptorProto (what Confluent's
+    /// serializers register) into `.proto` text, and, with `normalize`, rewrites JSON-text schemas compactly with
+    /// sorted keys.
     static func prepare(_ schema: RegisteredSchema, normalize: Bool) throws(RegistryError) -> RegisteredSchema {
         guard schema.text.utf8.count <= SchemaRegistryState.maxSchemaBytes else {
             throw .limit("schema text of \(schema.text.utf8.count) bytes", SchemaRegistryState.maxSchemaBytes)
+        }
+        var schema = schema
+        if schema.type == .protobuf, let text = Self.protoText(fromDescriptor: schema.text) {
+            schema.text = text
         }
         guard normalize, schema.type != .protobuf else { return schema }
         guard let value = try? JSONParser.parse(schema.text) else {
@@ -331,5 +337,24 @@ public final class SchemaRegistryEngine: Sendable {
         var normalized = schema
         normalized.text = value.canonicalText
         return normalized
+    }
+
+    /// The `.proto` text of `text` when it is not `.proto` text but base64 of a serialized FileDescriptorProto;
+    /// nil otherwise (the caller keeps the text, and parsing it reports the error). Stored as text, so ids stay
+    /// content-addressed on the text whichever form a client registered.
+    static func protoText(fromDescriptor text: String) -> String? {
+        let trimmed = text.trimmingSpaces
+        guard !trimmed.isEmpty, (try? ProtoParser.parse(text)) == nil,
+            let bytes = ProtobufDescriptorCodec.base64Decode(trimmed)
+        else { return nil }
+        return try? ProtobufDescriptorCodec.decodeFileDescriptor(bytes)
+    }
+}
+
+extension String {
+    /// Without leading and trailing ASCII whitespace (base64 in a JSON body may end with a newline).
+    fileprivate var trimmingSpaces: String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" }
+        return String(self.drop(while: isSpace).reversed().drop(while: isSpace).reversed())
     }
 }

@@ -141,4 +141,34 @@ struct SchemaRegistryEngineTests {
         #expect(await self.code { try await engine.unbind(.keyPrefix(Array("d/".utf8))) } == 40410)
         #expect(await self.code { try await engine.bind(SchemaBinding(subject: "d", target: .streamPattern("a*b"), mode: .validate)) } == 42210)
     }
+
+    @Test("A Protobuf schema registered as a base64 FileDescriptorProto is stored as .proto text")
+    func protobufDescriptor() async throws {
+        let engine = self.engine()
+        let text = """
+            syntax = "proto3";
+            package interop;
+            message Order {
+              int64 id = 1;
+              map<string, int32> counts = 2;
+              optional string note = 3;
+            }
+            """
+        let bytes = try ProtobufDescriptorCodec.encodeFileDescriptor(text: text, name: "order.proto", imports: [:])
+        let base64 = ProtobufDescriptorCodec.base64Encode(bytes)
+        let registered = try await engine.register(
+            subject: "pb", schema: RegisteredSchema(type: .protobuf, text: base64))
+        let stored = try engine.schema(id: registered.id)
+        #expect(stored.text == (try ProtobufDescriptorCodec.decodeFileDescriptor(bytes)))
+        let parsed = try ProtobufSchema.parse(stored.text)
+        #expect(parsed.messages["interop.Order"]?.fields.map(\.name) == ["id", "counts", "note"])
+        // The same descriptor again, and its text, are the same schema.
+        let again = try await engine.register(subject: "pb", schema: RegisteredSchema(type: .protobuf, text: base64))
+        #expect(again.id == registered.id && again.version == 1)
+        let byText = try engine.lookup(subject: "pb", schema: RegisteredSchema(type: .protobuf, text: stored.text))
+        #expect(byText.id == registered.id)
+        // Base64 of something that is not a descriptor is left as given, for the schema checks to judge.
+        let kept = try await engine.register(subject: "pb-bad", schema: RegisteredSchema(type: .protobuf, text: "/////w=="))
+        #expect(try engine.schema(id: kept.id).text == "/////w==")
+    }
 }

@@ -149,11 +149,6 @@ def order_pb2(tmp_path):
         sys.modules.pop("order_pb2", None)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="confluent-kafka's Protobuf serializer registers a base64 FileDescriptorProto and its deserializer asks "
-    "for format=serialized; the registry stores .proto text only, so descriptor <-> text conversion is still to do",
-)
 def test_protobuf_serializer_round_trip(registry_url, order_pb2):
     from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer, ProtobufSerializer
 
