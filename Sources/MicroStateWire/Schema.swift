@@ -209,7 +209,7 @@ public struct Schema: WireMessage, Hashable {
 public struct CompatibilityMessage: WireMessage, Hashable {
     /// The broken rule's name, e.g. `READER_FIELD_MISSING_DEFAULT_VALUE` (docs/schemas.md).
     public var rule: String
-    /// Where in the new schema: a JSON pointer (Avro, JSON Schema) or a `.proto` element path.
+    /// Where: `properties.email` (JSON Schema), `message Order field 5` (Protobuf), `record User field age` (Avro).
     public var path: String
     /// A sentence for people, naming the version it breaks.
     public var message: String

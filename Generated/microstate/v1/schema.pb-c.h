@@ -218,7 +218,7 @@ struct  Microstate__V1__CompatibilityMessage
    */
   char *rule;
   /*
-   * where in the new schema: a JSON pointer (Avro, JSON Schema) or a .proto element path
+   * where: `properties.email` (JSON Schema), `message Order field 5` (Protobuf), `record User field age` (Avro)
    */
   char *path;
   /*
