@@ -42,8 +42,16 @@ public enum JSONParser {
                 message: "input is \(bytes.count) bytes, more than the limit of \(limits.maxInputBytes)"
             )
         }
-        var cursor = Cursor(bytes: bytes, limits: limits)
-        return try cursor.parseDocument()
+        // One non-generic pass over contiguous bytes: no bounds checks, no generic metadata in the hot loop.
+        let result: Result<JSONValue, JSONParseError> = bytes.withUnsafeBufferPointer { buffer in
+            var cursor = Cursor(bytes: buffer, limits: limits)
+            do throws(JSONParseError) {
+                return .success(try cursor.parseDocument())
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
     }
 }
 
@@ -85,16 +93,82 @@ public struct JSONParseError: Error, Sendable, Hashable, CustomStringConvertible
 private let quote = UInt8(ascii: "\"")
 private let backslash = UInt8(ascii: "\\")
 
+/// Exact powers of ten as doubles (10^22 is the largest exactly representable), for the fast decimal path.
+private let exactPowersOfTen: [Double] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+    1e20, 1e21, 1e22,
+]
+
+/// Whether `bytes[from..<to]` is well-formed UTF-8 (Unicode §3.9, table 3-7): no overlong forms, no surrogates,
+/// nothing above U+10FFFF, no truncated sequences.
+func isWellFormedUTF8(_ bytes: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Bool {
+    var i = from
+    while i < to {
+        let b0 = bytes[i]
+        if b0 < 0x80 {
+            i += 1
+            continue
+        }
+        if b0 < 0xC2 { return false }  // a continuation byte, or an overlong 2-byte lead
+        if b0 < 0xE0 {
+            guard i + 1 < to, bytes[i + 1] & 0xC0 == 0x80 else { return false }
+            i += 2
+            continue
+        }
+        if b0 < 0xF0 {
+            guard i + 2 < to else { return false }
+            let b1 = bytes[i + 1]
+            guard b1 & 0xC0 == 0x80, bytes[i + 2] & 0xC0 == 0x80 else { return false }
+            if b0 == 0xE0 && b1 < 0xA0 { return false }  // overlong
+            if b0 == 0xED && b1 >= 0xA0 { return false }  // UTF-16 surrogate
+            i += 3
+            continue
+        }
+        if b0 < 0xF5 {
+            guard i + 3 < to else { return false }
+            let b1 = bytes[i + 1]
+            guard b1 & 0xC0 == 0x80, bytes[i + 2] & 0xC0 == 0x80, bytes[i + 3] & 0xC0 == 0x80 else { return false }
+            if b0 == 0xF0 && b1 < 0x90 { return false }  // overlong
+            if b0 == 0xF4 && b1 >= 0x90 { return false }  // above U+10FFFF
+            i += 4
+            continue
+        }
+        return false
+    }
+    return true
+}
+
+/// FNV-1a over a key's UTF-8 bytes: equal keys have equal fingerprints, so duplicate detection in small objects
+/// compares two integers per member and compares strings only on a fingerprint match.
+@inline(__always)
+private func fingerprint(_ bytes: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> UInt64 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    var i = from
+    while i < to {
+        h = (h ^ UInt64(bytes[i])) &* 0x0000_0100_0000_01B3
+        i += 1
+    }
+    return h ^ UInt64(truncatingIfNeeded: to - from)
+}
+
 private struct Cursor {
-    let bytes: [UInt8]
+    let bytes: UnsafeBufferPointer<UInt8>
+    let count: Int
     let limits: JSONParser.Limits
     var offset = 0
     var elements = 0
+    /// Decoded bytes of the string being parsed, for strings with escapes.
     var scratch: [UInt8] = []
+    /// Fingerprint of the last string `parseString` returned.
+    var lastFingerprint: UInt64 = 0
+    /// Key fingerprints of the objects being parsed, innermost last (a stack shared by all nesting levels).
+    var keyPrints: [UInt64] = []
 
-    init(bytes: [UInt8], limits: JSONParser.Limits) {
+    init(bytes: UnsafeBufferPointer<UInt8>, limits: JSONParser.Limits) {
         self.bytes = bytes
+        self.count = bytes.count
         self.limits = limits
+        self.keyPrints.reserveCapacity(32)
     }
 
     func fail(_ code: JSONParseError.Code, _ message: String, at offset: Int? = nil) -> JSONParseError {
@@ -102,7 +176,7 @@ private struct Cursor {
     }
 
     func describeCurrent() -> String {
-        guard self.offset < self.bytes.count else { return "end of input" }
+        guard self.offset < self.count else { return "end of input" }
         let b = self.bytes[self.offset]
         if b >= 0x20 && b < 0x7F {
             return "'\(Character(Unicode.Scalar(b)))'"
@@ -110,8 +184,9 @@ private struct Cursor {
         return "byte 0x\(String(b, radix: 16))"
     }
 
+    @inline(__always)
     mutating func skipWhitespace() {
-        while self.offset < self.bytes.count {
+        while self.offset < self.count {
             switch self.bytes[self.offset] {
             case 0x20, 0x09, 0x0A, 0x0D: self.offset += 1
             default: return
@@ -123,7 +198,7 @@ private struct Cursor {
         self.skipWhitespace()
         let value = try self.parseValue(depth: 0)
         self.skipWhitespace()
-        guard self.offset == self.bytes.count else {
+        guard self.offset == self.count else {
             throw self.fail(.trailingContent, "unexpected \(self.describeCurrent()) after the top-level value")
         }
         return value
@@ -131,7 +206,7 @@ private struct Cursor {
 
     /// Parses the value at `offset` (no leading whitespace); `depth` counts the enclosing containers.
     mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard self.offset < self.bytes.count else {
+        guard self.offset < self.count else {
             throw self.fail(.unexpectedEnd, "expected a value, found end of input")
         }
         self.elements += 1
@@ -164,12 +239,13 @@ private struct Cursor {
     mutating func parseLiteral(_ literal: StaticString) throws(JSONParseError) {
         let start = self.offset
         let count = literal.utf8CodeUnitCount
-        let matches = literal.withUTF8Buffer { expected in
-            guard self.bytes.count - start >= count else { return false }
+        var matches = self.count - start >= count
+        if matches {
+            let expected = literal.utf8Start
             for i in 0..<count where self.bytes[start + i] != expected[i] {
-                return false
+                matches = false
+                break
             }
-            return true
         }
         guard matches else {
             throw self.fail(.unexpectedByte, "invalid literal, expected \(literal)", at: start)
@@ -188,14 +264,15 @@ private struct Cursor {
     mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
         try self.enter(depth: depth)
         var elements: [JSONValue] = []
-        if self.offset < self.bytes.count && self.bytes[self.offset] == UInt8(ascii: "]") {
+        if self.offset < self.count && self.bytes[self.offset] == UInt8(ascii: "]") {
             self.offset += 1
             return .array(elements)
         }
+        elements.reserveCapacity(8)
         while true {
             elements.append(try self.parseValue(depth: depth))
             self.skipWhitespace()
-            guard self.offset < self.bytes.count else {
+            guard self.offset < self.count else {
                 throw self.fail(.unexpectedEnd, "unterminated array")
             }
             switch self.bytes[self.offset] {
@@ -213,13 +290,19 @@ private struct Cursor {
 
     mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
         try self.enter(depth: depth)
-        var object = JSONObject()
-        if self.offset < self.bytes.count && self.bytes[self.offset] == UInt8(ascii: "}") {
+        var members: [JSONObject.Member] = []
+        if self.offset < self.count && self.bytes[self.offset] == UInt8(ascii: "}") {
             self.offset += 1
-            return .object(object)
+            return .object(JSONObject(uniqueMembers: members, index: nil))
         }
+        members.reserveCapacity(8)
+        // Duplicate detection: up to `JSONObject.indexThreshold` members by fingerprint (two integer compares per
+        // member, a string compare only on a match); above it by the object's hash index, so a huge object costs
+        // O(n), not O(n²).
+        let printBase = self.keyPrints.count
+        var index: [String: Int]? = nil
         while true {
-            guard self.offset < self.bytes.count else {
+            guard self.offset < self.count else {
                 throw self.fail(.unexpectedEnd, "unterminated object")
             }
             guard self.bytes[self.offset] == quote else {
@@ -227,19 +310,43 @@ private struct Cursor {
             }
             let keyOffset = self.offset
             let key = try self.parseString()
-            guard object.firstIndex(of: key) == nil else {
-                throw self.fail(.duplicateKey, "duplicate key \"\(key)\"", at: keyOffset)
+            if index != nil {
+                guard index!.updateValue(members.count, forKey: key) == nil else {
+                    throw self.fail(.duplicateKey, "duplicate key \"\(key)\"", at: keyOffset)
+                }
+            } else {
+                let print = self.lastFingerprint
+                var j = printBase
+                let end = self.keyPrints.count
+                while j < end {
+                    if self.keyPrints[j] == print && members[j - printBase].key == key {
+                        throw self.fail(.duplicateKey, "duplicate key \"\(key)\"", at: keyOffset)
+                    }
+                    j += 1
+                }
+                if members.count < JSONObject.indexThreshold {
+                    self.keyPrints.append(print)
+                } else {
+                    var built: [String: Int] = [:]
+                    built.reserveCapacity(members.count * 2)
+                    for (i, member) in members.enumerated() {
+                        built[member.key] = i
+                    }
+                    built[key] = members.count
+                    index = built
+                    self.keyPrints.removeSubrange(printBase...)
+                }
             }
             self.skipWhitespace()
-            guard self.offset < self.bytes.count, self.bytes[self.offset] == UInt8(ascii: ":") else {
+            guard self.offset < self.count, self.bytes[self.offset] == UInt8(ascii: ":") else {
                 throw self.fail(.unexpectedByte, "expected ':' after key, found \(self.describeCurrent())")
             }
             self.offset += 1
             self.skipWhitespace()
             let value = try self.parseValue(depth: depth)
-            object.append(key: key, value: value)
+            members.append(JSONObject.Member(key: key, value: value))
             self.skipWhitespace()
-            guard self.offset < self.bytes.count else {
+            guard self.offset < self.count else {
                 throw self.fail(.unexpectedEnd, "unterminated object")
             }
             switch self.bytes[self.offset] {
@@ -248,40 +355,58 @@ private struct Cursor {
                 self.skipWhitespace()
             case UInt8(ascii: "}"):
                 self.offset += 1
-                return .object(object)
+                if index == nil { self.keyPrints.removeSubrange(printBase...) }
+                return .object(JSONObject(uniqueMembers: members, index: index))
             default:
                 throw self.fail(.unexpectedByte, "expected ',' or '}' in object, found \(self.describeCurrent())")
             }
         }
     }
 
-    /// Parses a string starting at its opening quote.
+    /// Parses a string starting at its opening quote; sets `lastFingerprint`.
     mutating func parseString() throws(JSONParseError) -> String {
         let start = self.offset
-        self.offset += 1
-        let contentStart = self.offset
-        // Fast path: no escapes, so the content is a slice of the input.
-        while self.offset < self.bytes.count {
-            let b = self.bytes[self.offset]
+        let contentStart = start + 1
+        var i = contentStart
+        var high: UInt8 = 0
+        // Fast path: no escapes, so the content is a slice of the input, validated once.
+        while i < self.count {
+            let b = self.bytes[i]
             if b == quote {
-                guard let s = String(validating: self.bytes[contentStart..<self.offset], as: UTF8.self) else {
+                if high >= 0x80 && !isWellFormedUTF8(self.bytes, from: contentStart, to: i) {
                     throw self.fail(.invalidUTF8, "string is not valid UTF-8", at: start)
                 }
-                self.offset += 1
+                self.lastFingerprint = fingerprint(self.bytes, from: contentStart, to: i)
+                let s = String(
+                    decoding: UnsafeBufferPointer(rebasing: self.bytes[contentStart..<i]), as: UTF8.self)
+                self.offset = i + 1
                 return s
             }
             if b == backslash { break }
             if b < 0x20 {
+                self.offset = i
                 throw self.fail(.invalidString, "unescaped control character in string")
             }
-            self.offset += 1
+            high |= b
+            i += 1
         }
+        self.offset = i
+        return try self.parseEscapedString(start: start, contentStart: contentStart)
+    }
+
+    /// The slow path of `parseString`, from the first backslash (or the end of input).
+    mutating func parseEscapedString(start: Int, contentStart: Int) throws(JSONParseError) -> String {
         self.scratch.removeAll(keepingCapacity: true)
-        self.scratch.append(contentsOf: self.bytes[contentStart..<self.offset])
-        while self.offset < self.bytes.count {
+        self.scratch.append(contentsOf: UnsafeBufferPointer(rebasing: self.bytes[contentStart..<self.offset]))
+        while self.offset < self.count {
             let b = self.bytes[self.offset]
             if b == quote {
-                guard let s = String(validating: self.scratch, as: UTF8.self) else {
+                let decoded: String? = self.scratch.withUnsafeBufferPointer { buffer in
+                    guard isWellFormedUTF8(buffer, from: 0, to: buffer.count) else { return nil }
+                    self.lastFingerprint = fingerprint(buffer, from: 0, to: buffer.count)
+                    return String(decoding: buffer, as: UTF8.self)
+                }
+                guard let s = decoded else {
                     throw self.fail(.invalidUTF8, "string is not valid UTF-8", at: start)
                 }
                 self.offset += 1
@@ -297,7 +422,7 @@ private struct Cursor {
             }
             let escapeOffset = self.offset
             self.offset += 1
-            guard self.offset < self.bytes.count else { break }
+            guard self.offset < self.count else { break }
             let e = self.bytes[self.offset]
             self.offset += 1
             switch e {
@@ -313,7 +438,7 @@ private struct Cursor {
                     throw self.fail(.invalidString, "lone low surrogate in \\u escape", at: escapeOffset)
                 }
                 if (0xD800...0xDBFF).contains(scalar) {
-                    guard self.bytes.count - self.offset >= 6, self.bytes[self.offset] == backslash,
+                    guard self.count - self.offset >= 6, self.bytes[self.offset] == backslash,
                         self.bytes[self.offset + 1] == UInt8(ascii: "u")
                     else {
                         throw self.fail(.invalidString, "high surrogate not followed by a low surrogate",
@@ -336,7 +461,7 @@ private struct Cursor {
     }
 
     mutating func parseHex4() throws(JSONParseError) -> UInt32 {
-        guard self.bytes.count - self.offset >= 4 else {
+        guard self.count - self.offset >= 4 else {
             throw self.fail(.unexpectedEnd, "truncated \\u escape")
         }
         var value: UInt32 = 0
@@ -374,51 +499,100 @@ private struct Cursor {
         }
     }
 
+    @inline(__always)
     func isDigit(_ i: Int) -> Bool {
-        i < self.bytes.count && self.bytes[i] >= UInt8(ascii: "0") && self.bytes[i] <= UInt8(ascii: "9")
+        i < self.count && self.bytes[i] &- UInt8(ascii: "0") < 10
     }
 
-    mutating func skipDigits() {
-        while self.isDigit(self.offset) { self.offset += 1 }
+    /// Skips digits, accumulating up to 19 of them into `value`; returns how many were skipped.
+    @inline(__always)
+    mutating func scanDigits(into value: inout UInt64) -> Int {
+        let first = self.offset
+        while self.offset < self.count {
+            let d = self.bytes[self.offset] &- UInt8(ascii: "0")
+            guard d < 10 else { break }
+            if self.offset - first < 19 { value = value &* 10 &+ UInt64(d) }
+            self.offset += 1
+        }
+        return self.offset - first
     }
 
     mutating func parseNumber() throws(JSONParseError) -> JSONValue {
         let start = self.offset
-        if self.bytes[self.offset] == UInt8(ascii: "-") { self.offset += 1 }
+        let negative = self.bytes[self.offset] == UInt8(ascii: "-")
+        if negative { self.offset += 1 }
         guard self.isDigit(self.offset) else {
             throw self.fail(.invalidNumber, "expected a digit, found \(self.describeCurrent())")
         }
+        // The significand's digits (integer and fraction parts), as long as they fit in 19 digits.
+        var significand: UInt64 = 0
+        var digits: Int
         if self.bytes[self.offset] == UInt8(ascii: "0") {
             self.offset += 1
             if self.isDigit(self.offset) {
                 throw self.fail(.invalidNumber, "leading zero in number", at: start)
             }
+            digits = 0  // a leading zero adds no significant digit
         } else {
-            self.skipDigits()
+            digits = self.scanDigits(into: &significand)
         }
         var isInteger = true
-        if self.offset < self.bytes.count && self.bytes[self.offset] == UInt8(ascii: ".") {
+        var fractionDigits = 0
+        if self.offset < self.count && self.bytes[self.offset] == UInt8(ascii: ".") {
             isInteger = false
             self.offset += 1
             guard self.isDigit(self.offset) else {
                 throw self.fail(.invalidNumber, "expected a digit after '.', found \(self.describeCurrent())")
             }
-            self.skipDigits()
+            let fractionStart = self.offset
+            while self.isDigit(self.offset) {
+                if digits < 19 {
+                    significand = significand &* 10 &+ UInt64(self.bytes[self.offset] &- UInt8(ascii: "0"))
+                    if significand != 0 { digits += 1 }  // leading zeros of `0.00x` are not significant
+                    fractionDigits += 1
+                } else {
+                    digits += 1
+                }
+                self.offset += 1
+            }
+            if self.offset - fractionStart != fractionDigits { fractionDigits = -1 }  // too long for the fast path
         }
-        if self.offset < self.bytes.count && (self.bytes[self.offset] | 0x20) == UInt8(ascii: "e") {
+        var exponent = 0
+        var exponentFits = true
+        if self.offset < self.count && (self.bytes[self.offset] | 0x20) == UInt8(ascii: "e") {
             isInteger = false
             self.offset += 1
-            if self.offset < self.bytes.count
+            var exponentNegative = false
+            if self.offset < self.count
                 && (self.bytes[self.offset] == UInt8(ascii: "+") || self.bytes[self.offset] == UInt8(ascii: "-"))
             {
+                exponentNegative = self.bytes[self.offset] == UInt8(ascii: "-")
                 self.offset += 1
             }
             guard self.isDigit(self.offset) else {
                 throw self.fail(.invalidNumber, "expected a digit in exponent, found \(self.describeCurrent())")
             }
-            self.skipDigits()
+            var e: UInt64 = 0
+            let exponentDigits = self.scanDigits(into: &e)
+            if exponentDigits > 4 { exponentFits = false }
+            exponent = exponentNegative ? -Int(e) : Int(e)
         }
-        let text = String(decoding: self.bytes[start..<self.offset], as: UTF8.self)
+        if isInteger && digits <= 18 {
+            // At most 18 digits always fit in Int64.
+            let magnitude = Int64(significand)
+            return .integer(negative ? -magnitude : magnitude)
+        }
+        // Clinger's fast path: a significand below 2^53 and a power of ten up to 10^22 are both exact doubles,
+        // so one correctly rounded multiplication or division gives the correctly rounded result.
+        if !isInteger && exponentFits && fractionDigits >= 0 && digits <= 15 {
+            let power = exponent - fractionDigits
+            if power >= -22 && power <= 22 {
+                var d = Double(significand)
+                d = power < 0 ? d / exactPowersOfTen[-power] : d * exactPowersOfTen[power]
+                return .number(negative ? -d : d)
+            }
+        }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: self.bytes[start..<self.offset]), as: UTF8.self)
         if isInteger, let i = Int64(text) {
             return .integer(i)
         }
