@@ -1,5 +1,6 @@
 """Confluent's own Python client (confluent-kafka's SchemaRegistryClient, JSON and Protobuf serializers) against the
 node's Confluent-compatible REST façade on the admin port, unchanged: `schema.registry.url=http://node:ADMIN_PORT`."""
+import base64
 import json
 import struct
 import subprocess
@@ -165,3 +166,83 @@ def test_protobuf_serializer_round_trip(registry_url, order_pb2):
         order_pb2.Order, {"use.deprecated.format": False}, schema_registry_client=SchemaRegistryClient({"url": registry_url})
     )
     assert deserializer(data, ctx) == order_pb2.Order(id=7, item="tea")
+
+
+# A unique file name and package: the protobuf default descriptor pool is shared by every test in the process.
+STAMPED_PROTO = """syntax = "proto3";
+package interop_wkt;
+
+import "google/protobuf/timestamp.proto";
+import "google/protobuf/duration.proto";
+
+message StampedOrder {
+  int64 id = 1;
+  google.protobuf.Timestamp created = 2;
+  google.protobuf.Duration ttl = 3;
+}
+"""
+
+
+@pytest.fixture
+def stamped_pb2(tmp_path):
+    (tmp_path / "interop_wkt_stamped.proto").write_text(STAMPED_PROTO)
+    # grpc_tools.protoc adds its bundled include directory, which holds the well-known types.
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grpc_tools.protoc",
+            f"-I{tmp_path}",
+            f"--python_out={tmp_path}",
+            "interop_wkt_stamped.proto",
+        ],
+        check=True,
+    )
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import interop_wkt_stamped_pb2
+
+        yield interop_wkt_stamped_pb2
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("interop_wkt_stamped_pb2", None)
+
+
+def test_protobuf_well_known_types_need_no_references(registry_url, stamped_pb2):
+    """confluent-kafka skips google/protobuf/*.proto when registering (skip.known.types) and its deserializer takes
+    them from protobuf's default pool: the node must accept the import with no reference and serve a descriptor
+    that lists it as a dependency."""
+    from google.protobuf.descriptor_pb2 import FileDescriptorProto
+    from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer, ProtobufSerializer
+
+    client = SchemaRegistryClient({"url": registry_url})
+    serializer = ProtobufSerializer(stamped_pb2.StampedOrder, client, conf={"auto.register.schemas": True})
+    ctx = SerializationContext("pb-stamped", MessageField.VALUE)
+    order = stamped_pb2.StampedOrder(id=9)
+    order.created.seconds, order.created.nanos = 1_700_000_000, 123
+    order.ttl.seconds = 90
+    data = serializer(order, ctx)
+
+    registered = SchemaRegistryClient({"url": registry_url}).get_latest_version("pb-stamped-value")
+    assert framed_id(data) == registered.schema_id
+    assert not registered.schema.references, "well-known imports are not registered as references"
+    assert 'import "google/protobuf/timestamp.proto"' in registered.schema.schema_str
+
+    serialized = client.get_version("pb-stamped-value", registered.version, False, "serialized")
+    descriptor = FileDescriptorProto.FromString(base64.b64decode(serialized.schema.schema_str))
+    assert set(descriptor.dependency) == {"google/protobuf/timestamp.proto", "google/protobuf/duration.proto"}
+    created = next(f for f in descriptor.message_type[0].field if f.name == "created")
+    assert created.type_name == ".google.protobuf.Timestamp"
+
+    deserializer = ProtobufDeserializer(
+        stamped_pb2.StampedOrder,
+        {"use.deprecated.format": False},
+        schema_registry_client=SchemaRegistryClient({"url": registry_url}),
+    )
+    decoded = deserializer(data, ctx)
+    assert decoded == order
+    assert decoded.created.ToNanoseconds() == 1_700_000_000_000_000_123
+
+    # Changing the Timestamp to a Duration is refused under the default BACKWARD level (FIELD_NAMED_TYPE_CHANGED).
+    changed = STAMPED_PROTO.replace("google.protobuf.Timestamp created", "google.protobuf.Duration created")
+    assert not client.test_compatibility("pb-stamped-value", Schema(changed, "PROTOBUF"))

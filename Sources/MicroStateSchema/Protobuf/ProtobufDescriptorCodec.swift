@@ -20,6 +20,8 @@ public enum ProtobufDescriptorCodec {
     /// Serializes the file `text` (its imports' texts by import path in `imports`) as a FileDescriptorProto named
     /// `name`, with fully-qualified type names, `json_name`, map entry messages and proto3 synthetic oneofs, as
     /// protoc writes them, so `google.protobuf`'s `DescriptorPool` can build message classes from it.
+    /// Well-known imports missing from `imports` are taken from ``ProtobufWellKnownTypes`` and listed as
+    /// dependencies like any other import (deserializers find them in protobuf's default pool).
     public static func encodeFileDescriptor(
         text: String, name: String, imports: [String: String]
     ) throws(ProtobufDescriptorError) -> [UInt8] {
@@ -27,7 +29,8 @@ public enum ProtobufDescriptorCodec {
         let schema: ProtobufSchema
         do {
             file = try ProtoParser.parse(text)
-            schema = try ProtobufSchema.parse(text, imports: imports)
+            schema = try ProtobufSchema.parse(
+                text, imports: ProtobufWellKnownTypes.addingBuiltIns(importedBy: text, to: imports))
         } catch {
             throw ProtobufDescriptorError(.invalidSchema, "\(error)")
         }

@@ -115,6 +115,8 @@ public struct SchemaChecker: Sendable {
             imports[reference.name] = imported.text
             pending.append(contentsOf: imported.references)
         }
+        // Well-known types need no reference (Confluent's skip.known.types); a reference still wins.
+        imports = ProtobufWellKnownTypes.addingBuiltIns(importedBy: schema.text, to: imports)
         do {
             return try ProtobufSchema.parse(schema.text, imports: imports)
         } catch {

@@ -89,6 +89,7 @@ public struct PayloadValidator: Sendable {
                 importTexts[reference.name] = imported.text
                 pending.append(contentsOf: imported.references)
             }
+            importTexts = ProtobufWellKnownTypes.addingBuiltIns(importedBy: schema.text, to: importTexts)
             do {
                 let file = try ProtoParser.parse(schema.text)
                 let parsed = try ProtobufSchema.parse(schema.text, imports: importTexts)
