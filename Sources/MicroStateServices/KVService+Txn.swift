@@ -11,7 +11,7 @@ extension KVService {
     /// `expected_revision` or `idempotency_key`, or a Get op with a past `revision`, is `INVALID_ARGUMENT`
     /// rather than silently ignored (etcd's RequestPut has no such fields at all).
     func txn(_ buffer: ByteBuffer, _ context: ServerContext, _ responder: UnaryResponder) {
-        let request: StoreTxnRequest
+        var request: StoreTxnRequest
         do {
             request = try Self.storeTxn(decodeRequest(TxnRequest.self, from: buffer))
         } catch {
@@ -19,8 +19,13 @@ extension KVService {
         }
         // Put ops of both branches are checked up front: which branch runs is only known inside the store.
         for op in request.success + request.failure {
-            if case .put(let key, let value, _) = op, let invalid = self.schemaValidator.checkPut(key: key, value: value) {
+            guard case .put(let key, let value, _) = op else { continue }
+            let checked = self.schemaValidator.validatePut(key: key, value: value)
+            if let invalid = checked.error {
                 return responder.fail(invalid)
+            }
+            if checked.schemaID != 0 {
+                request.schemaIDs[key] = checked.schemaID
             }
         }
         let step = context.startStep(KVService.durableWriteStep)

@@ -82,7 +82,8 @@ public final class KVService: Sendable {
         } catch {
             return responder.fail(StatusMapping.rpcError(error))
         }
-        if let invalid = self.schemaValidator.checkPut(key: request.key, value: request.value) {
+        let checked = self.schemaValidator.validatePut(key: request.key, value: request.value)
+        if let invalid = checked.error {
             return responder.fail(invalid)
         }
         let step = context.startStep(Self.durableWriteStep)
@@ -91,7 +92,8 @@ public final class KVService: Sendable {
             value: request.value,
             expectedRevision: request.expectedRevision,
             ttlMilliseconds: request.ttlMs,
-            idempotencyKey: request.idempotencyKey
+            idempotencyKey: request.idempotencyKey,
+            schemaID: checked.schemaID
         ) { result in
             step?.end(result)
             responder.complete(result.map { PutResponse(header: self.header(), revision: $0.revision) }.mapError { $0 })
@@ -147,7 +149,8 @@ extension KeyValue {
             value: stored.value,
             createRevision: stored.createRevision,
             modRevision: stored.modRevision,
-            version: stored.version
+            version: stored.version,
+            schemaID: stored.schemaID
         )
     }
 }

@@ -15,7 +15,8 @@ import NIOConcurrencyHelpers
 /// - A failing payload under a VALIDATE binding is refused with INVALID_ARGUMENT naming the key or stream, the
 ///   subject, version and id, and the failing path; under WARN it is accepted, counted and logged.
 /// - Writes that start before a Bind returns may go unchecked; writes that start after it are checked.
-/// - Events that were checked carry the schema id in their metadata under `schemaIDMetadataKey`.
+/// - Events that were checked carry the schema id in their metadata under `schemaIDMetadataKey`; KV values keep it
+///   beside the key's latest version (`KeyValue.schema_id`, recorded in the log with the put).
 ///
 /// Compiled validators are cached by schema id (ids never change meaning), so a write pays a lookup and the check,
 /// never a parse; the cache is rebuilt when the store's registry changes. When nothing is bound, a write pays one
@@ -64,7 +65,14 @@ public final class SchemaWriteValidator: Sendable {
     /// Checks a Put; nil = go ahead (valid, unbound, or warned).
     @inline(__always)
     public func checkPut(key: [UInt8], value: [UInt8]) -> RPCError? {
-        guard self.store.hasSchemaBindings else { return nil }
+        self.validatePut(key: key, value: value).error
+    }
+
+    /// Checks a Put: the error to fail it with (VALIDATE), else the schema id it was validated against for the
+    /// store to record with it (0 = not validated: unbound, or failed under WARN).
+    @inline(__always)
+    public func validatePut(key: [UInt8], value: [UInt8]) -> (error: RPCError?, schemaID: Int64) {
+        guard self.store.hasSchemaBindings else { return (nil, 0) }
         return self.checkBoundPut(key: key, value: value)
     }
 
@@ -77,11 +85,12 @@ public final class SchemaWriteValidator: Sendable {
 
     // MARK: - Bound writes
 
-    func checkBoundPut(key: [UInt8], value: [UInt8]) -> RPCError? {
+    func checkBoundPut(key: [UInt8], value: [UInt8]) -> (error: RPCError?, schemaID: Int64) {
         let state = self.currentState()
-        guard let binding = state.binding(forKey: key) else { return nil }
+        guard let binding = state.binding(forKey: key) else { return (nil, 0) }
         let what = "value of key '\(String(decoding: key.prefix(256), as: UTF8.self))'"
-        return self.check(value, binding: binding, state: state, what: what).error
+        let outcome = self.check(value, binding: binding, state: state, what: what)
+        return (outcome.error, outcome.id.map(Int64.init) ?? 0)
     }
 
     func checkBoundAppend(stream: String, events: inout [StoreEventData]) -> RPCError? {

@@ -161,17 +161,30 @@ extension KVStore {
 
     // MARK: - Snapshot section (format 4)
 
-    /// The registry section of a snapshot at `revision`: `count:varint change{count}`, the changes that rebuild
-    /// the state (`SchemaRegistryState.changesForSnapshot`).
+    /// The registry section of a snapshot at `revision`:
+    ///
+    ///     count:varint change{count}                                   the changes that rebuild the state
+    ///     keyCount:varint (key:bytes modRevision:varint schemaID:varint){keyCount}   validated keys' schema ids
+    ///
+    /// (`SchemaRegistryState.changesForSnapshot`). A key's id is carried when its entry is at or below `revision`
+    /// (an entry a later put replaced while the snapshot was written is not: that key reads without an id after
+    /// a restore from this snapshot alone, until it is written again).
     func snapshotRegistry(revision: Int64) -> [UInt8] {
         self.lock.lock()
         let state = self.registryState(at: revision)
+        let keys = self.keySchemaIDs.filter { $0.value.revision <= revision }
         self.unlockAndDrain()
         let changes = state.changesForSnapshot()
-        var writer = ByteWriter(capacity: 256 * changes.count + 16)
+        var writer = ByteWriter(capacity: 256 * changes.count + 32 * keys.count + 16)
         writer.varint(UInt64(changes.count))
         for change in changes {
             RegistryChangeCodec.encode(change, into: &writer)
+        }
+        writer.varint(UInt64(keys.count))
+        for (key, entry) in keys.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+            writer.bytes(key)
+            writer.varint(UInt64(entry.revision))
+            writer.varint(UInt64(entry.id))
         }
         return writer.buffer
     }
@@ -186,6 +199,17 @@ extension KVStore {
         }
         if !changes.isEmpty {
             self.applyRegistryChanges(changes, revision: revision)
+        }
+        let keyCount = try reader.count(limit: limit)
+        for _ in 0..<keyCount {
+            let offset = reader.offset
+            let key = try reader.bytes()
+            let modRevision = try reader.int64()
+            let id = try reader.int64()
+            guard modRevision <= revision, id > 0 else {
+                throw StoreError.corrupt("snapshot has an invalid key schema id entry at byte \(offset)")
+            }
+            self.keySchemaIDs[key] = (modRevision, id)
         }
     }
 }

@@ -18,6 +18,7 @@ extension KVStore {
     ///                 contentType:bytes data:bytes metadataCount:varint (key:bytes value:bytes)*)*
     ///                0x00 eventCount:varint archivedThrough:varint
     ///                registryChangeCount:varint change{registryChangeCount}   (`RegistryChangeCodec`, ADR 0008)
+    ///                keySchemaCount:varint (key:bytes modRevision:varint schemaID:varint){keySchemaCount}
     ///
     /// Stream flags: 1 = has settings, 2 = soft-deleted, 4 = hard-deleted, 8 = has an aggregate snapshot entry
     /// (then the snapshot fields follow; an entry with revision -1 ... is never written: a removed snapshot is

@@ -827,7 +827,7 @@ extension KVStore {
                 at: revision,
                 floor: self.versionFloor
             )
-        case .put, .delete, .expire, .registry:
+        case .put, .delete, .expire, .registry, .keySchema:
             preconditionFailure("a KV or registry operation is not a stream operation")
         }
     }

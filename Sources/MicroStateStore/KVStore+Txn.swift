@@ -52,7 +52,7 @@ extension KVStore {
         for op in ops {
             switch op {
             case .get(let key):
-                responses.append(.get(self.latestKeyValue(key)))
+                responses.append(.get(self.latestKeyValue(key).map { self.withSchemaID($0) }))
             case .put:
                 responses.append(.put(StorePutResult(revision: writeRevision)))
             case .delete(let key):
@@ -76,6 +76,9 @@ extension KVStore {
                         idempotencyKey: ""
                     )
                 )
+                if let id = request.schemaIDs[key], id != 0 {
+                    operations.append(.keySchema(key: key, id: id))
+                }
             }
         }
         let hasWrites = !operations.isEmpty
@@ -229,6 +232,8 @@ extension KVStore {
                 self.applyStreamOperation(operation, revision: revision, time: time)
             case .registry(let change):
                 self.applyRegistryChanges([change], revision: revision)
+            case .keySchema(let key, let id):
+                self.keySchemaIDs[key] = (revision, id)
             }
         }
     }

@@ -60,7 +60,7 @@ extension KVStore {
                         break
                     }
                     if watcher.matches(event.blob) {
-                        ready = watcher.offer(Self.watchEvent(event), limits: self.limits) || ready
+                        ready = watcher.offer(self.watchEvent(event), limits: self.limits) || ready
                         if case .overflowed = watcher.state {
                             break
                         }
@@ -93,7 +93,8 @@ extension KVStore {
         return low
     }
 
-    static func watchEvent(_ event: HistoryEvent) -> StoreWatchEvent {
+    /// The public event of a history entry; a put carries its schema id while it is the key's latest (lock held).
+    func watchEvent(_ event: HistoryEvent) -> StoreWatchEvent {
         if event.version == 0 {
             return StoreWatchEvent(
                 type: .delete,
@@ -108,12 +109,14 @@ extension KVStore {
         }
         return StoreWatchEvent(
             type: .put,
-            kv: StoreKeyValue(
-                key: Blob.key(event.blob),
-                value: Blob.value(event.blob),
-                createRevision: event.createRevision,
-                modRevision: event.revision,
-                version: event.version
+            kv: self.withSchemaID(
+                StoreKeyValue(
+                    key: Blob.key(event.blob),
+                    value: Blob.value(event.blob),
+                    createRevision: event.createRevision,
+                    modRevision: event.revision,
+                    version: event.version
+                )
             )
         )
     }
@@ -155,7 +158,7 @@ extension KVStore {
             return
         }
         if built == nil {
-            built = Self.watchEvent(event)
+            built = self.watchEvent(event)
         }
         if watcher.offer(built!, limits: self.limits) {
             deferred.ready.append(watcher)

@@ -141,6 +141,10 @@ public final class KVStore: @unchecked Sendable {
     /// (decisions), the last at or below `durable` is what reads see. Older entries are trimmed once a newer one
     /// is durable and no snapshot is pinned below it. Empty = the empty registry.
     var registryStates = Deque<(revision: Int64, state: SchemaRegistryState)>()
+    /// The schema id each validated key's latest version was checked against (validation on write), with that
+    /// version's mod revision: a later unvalidated put or a delete removes the entry. Empty unless something is
+    /// bound, so unbound writes and reads pay one `isEmpty`.
+    var keySchemaIDs: [[UInt8]: (revision: Int64, id: Int64)] = [:]
     /// Bumped by every registry change, so a decision taken outside the lock can tell it is stale.
     var registryGeneration = 0
     /// Whether the latest registry state has any binding: Puts and Appends skip validation entirely when not.
@@ -343,7 +347,18 @@ public final class KVStore: @unchecked Sendable {
         if revision == 0 && deadline != 0 && deadline <= self.clock.nowMilliseconds() {
             return nil
         }
-        return StoreKeyValue(key: key, version: version)
+        return self.withSchemaID(StoreKeyValue(key: key, version: version))
+    }
+
+    /// `kv` with the schema id its version was validated against, when it is the key's latest (lock held).
+    @inline(__always)
+    func withSchemaID(_ kv: StoreKeyValue) -> StoreKeyValue {
+        guard !self.keySchemaIDs.isEmpty, let entry = self.keySchemaIDs[kv.key], entry.revision == kv.modRevision else {
+            return kv
+        }
+        var kv = kv
+        kv.schemaID = entry.id
+        return kv
     }
 
     /// Keys in `[start, end)` bytewise (empty `end` = unbounded; a non-empty `prefix` replaces both) at
@@ -402,12 +417,14 @@ public final class KVStore: @unchecked Sendable {
                     }
                     bytes += size
                     kvs.append(
-                        StoreKeyValue(
-                            key: Blob.key(version.blob),
-                            value: keysOnly ? [] : Blob.value(version.blob),
-                            createRevision: version.createRevision,
-                            modRevision: version.modRevision,
-                            version: version.version
+                        self.withSchemaID(
+                            StoreKeyValue(
+                                key: Blob.key(version.blob),
+                                value: keysOnly ? [] : Blob.value(version.blob),
+                                createRevision: version.createRevision,
+                                modRevision: version.modRevision,
+                                version: version.version
+                            )
                         )
                     )
                 }
@@ -466,6 +483,7 @@ public final class KVStore: @unchecked Sendable {
         expectedRevision: Int64? = nil,
         ttlMilliseconds: Int64 = 0,
         idempotencyKey: String = "",
+        schemaID: Int64 = 0,
         completion: @escaping @Sendable (Result<StorePutResult, StoreError>) -> Void
     ) {
         if let error = self.validatePut(key: key, value: value, ttlMilliseconds: ttlMilliseconds) {
@@ -518,16 +536,29 @@ public final class KVStore: @unchecked Sendable {
         if !idempotencyKey.isEmpty {
             self.rememberIdempotencyKey(idempotencyKey, revision: revision, time: now)
         }
+        if schemaID != 0 {
+            self.keySchemaIDs[key] = (revision, schemaID)
+        }
         let result = StorePutResult(revision: revision)
         if self.log != nil {
-            let payload = StoreRecord.encodePut(
-                revision: revision,
-                time: now,
-                key: key,
-                value: value,
-                deadline: deadline,
-                idempotencyKey: idempotencyKey
-            )
+            let payload =
+                schemaID == 0
+                ? StoreRecord.encodePut(
+                    revision: revision,
+                    time: now,
+                    key: key,
+                    value: value,
+                    deadline: deadline,
+                    idempotencyKey: idempotencyKey
+                )
+                : StoreRecord(
+                    revision: revision,
+                    timeMilliseconds: now,
+                    operations: [
+                        .put(key: key, value: value, deadline: deadline, idempotencyKey: idempotencyKey),
+                        .keySchema(key: key, id: schemaID),
+                    ]
+                ).encode()
             self.pending.append(.put(revision: revision, result, completion))
             self.appendRecord(payload, revision: revision, deferred: &deferred)
             self.unlockAndRun(&deferred)
@@ -803,6 +834,10 @@ public final class KVStore: @unchecked Sendable {
         deadline: Int64,
         position hint: PositionHint = .lookUp
     ) {
+        if !self.keySchemaIDs.isEmpty {
+            // A put records its own id after this (put, Txn and replay alike); any other put clears it.
+            self.keySchemaIDs.removeValue(forKey: [UInt8](key))
+        }
         let blob = Blob.make(key: key, value: value)
         let found: BTreePosition?
         switch hint {
@@ -882,6 +917,9 @@ public final class KVStore: @unchecked Sendable {
     func applyDelete(key: UnsafeRawBufferPointer, revision: Int64) -> Bool {
         guard let position = self.tree.find(key) else {
             return false
+        }
+        if !self.keySchemaIDs.isEmpty {
+            self.keySchemaIDs.removeValue(forKey: [UInt8](key))
         }
         let leaf = position.leaf
         let index = position.index

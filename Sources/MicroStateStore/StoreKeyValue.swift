@@ -10,14 +10,25 @@ public struct StoreKeyValue: Sendable, Equatable {
     public var modRevision: Int64
     /// Number of Puts since creation: 1 for a new key; 0 in a delete event.
     public var version: Int64
+    /// The id of the registry schema the value was validated against when written (validation on write);
+    /// 0 when it was not, and for versions older than the key's latest (only the latest version's id is kept).
+    public var schemaID: Int64
 
     /// Creates a key-value.
-    public init(key: [UInt8], value: [UInt8], createRevision: Int64, modRevision: Int64, version: Int64) {
+    public init(
+        key: [UInt8],
+        value: [UInt8],
+        createRevision: Int64,
+        modRevision: Int64,
+        version: Int64,
+        schemaID: Int64 = 0
+    ) {
         self.key = key
         self.value = value
         self.createRevision = createRevision
         self.modRevision = modRevision
         self.version = version
+        self.schemaID = schemaID
     }
 }
 

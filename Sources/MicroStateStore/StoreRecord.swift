@@ -19,6 +19,8 @@ import MicroStateSchema
 ///     tag 7 delete      stream:bytes hard:u8 (0 soft, 1 hard)
 ///     tag 8 snapshot    stream:bytes streamRevision:varint state:bytes  (aggregate snapshot)
 ///     tag 9 registry    change  (a schema registry change, ADR 0008; encoding in `RegistryChangeCodec`)
+///     tag 10 keySchema  key:bytes schemaID:varint   (the schema id the record's put of `key` was validated
+///                       against; follows that put in the same record)
 ///
 /// `revision` is the **last** revision the record creates: a record is either one append, whose N events take
 /// revisions `revision - N + 1 … revision`, or any mix of the other operations, which share one revision.
@@ -43,12 +45,13 @@ struct StoreRecord: Equatable {
         case deleteStream(stream: String, hard: Bool)
         case aggregateSnapshot(stream: String, revision: Int64, state: [UInt8])
         case registry(RegistryChange)
+        case keySchema(key: [UInt8], id: Int64)
 
         /// Whether format 1 can hold the operation.
         var isKV: Bool {
             switch self {
             case .put, .delete, .expire: return true
-            case .append, .ack, .streamMetadata, .deleteStream, .aggregateSnapshot, .registry: return false
+            case .append, .ack, .streamMetadata, .deleteStream, .aggregateSnapshot, .registry, .keySchema: return false
             }
         }
 
@@ -99,6 +102,8 @@ struct StoreRecord: Equatable {
                 size += 24 + stream.utf8.count + state.count
             case .registry:
                 size += 256
+            case .keySchema(let key, _):
+                size += 16 + key.count
             }
         }
         var writer = ByteWriter(capacity: size)
@@ -158,6 +163,10 @@ struct StoreRecord: Equatable {
             case .registry(let change):
                 writer.byte(9)
                 RegistryChangeCodec.encode(change, into: &writer)
+            case .keySchema(let key, let id):
+                writer.byte(10)
+                writer.bytes(key)
+                writer.varint(UInt64(id))
             }
         }
         return writer.buffer
@@ -181,7 +190,7 @@ struct StoreRecord: Equatable {
         for _ in 0..<count {
             let tagOffset = reader.offset
             let tag = try reader.byte()
-            if tag >= 4 && tag <= 9 && format == Self.formatVersion {
+            if tag >= 4 && tag <= 10 && format == Self.formatVersion {
                 throw StoreError.corrupt(
                     "log record at index \(index): operation tag \(tag) at byte \(tagOffset) needs format 2"
                 )
@@ -258,6 +267,9 @@ struct StoreRecord: Equatable {
                 operations.append(.aggregateSnapshot(stream: stream, revision: revision, state: try reader.bytes()))
             case 9:
                 operations.append(.registry(try RegistryChangeCodec.decode(&reader)))
+            case 10:
+                let key = try reader.bytes()
+                operations.append(.keySchema(key: key, id: try reader.int64()))
             default:
                 throw StoreError.corrupt(
                     "log record at index \(index): unknown operation tag \(tag) at byte \(tagOffset)"

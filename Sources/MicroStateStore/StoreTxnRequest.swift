@@ -64,6 +64,8 @@ public struct StoreTxnRequest: Sendable, Equatable {
     public var success: [StoreTxnOp]
     /// Ops run otherwise.
     public var failure: [StoreTxnOp]
+    /// Schema ids the puts of these keys were validated against (recorded with the put; see `KVStore.put`).
+    public var schemaIDs: [[UInt8]: Int64] = [:]
 
     /// Creates a Txn request.
     public init(compares: [StoreCompare] = [], success: [StoreTxnOp] = [], failure: [StoreTxnOp] = []) {

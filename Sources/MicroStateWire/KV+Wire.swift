@@ -20,7 +20,8 @@ extension KeyValue: ProtobufCMapped {
             value: [UInt8](copying: c.value),
             createRevision: c.create_revision,
             modRevision: c.mod_revision,
-            version: c.version
+            version: c.version,
+            schemaID: c.schema_id
         )
     }
 
@@ -30,6 +31,7 @@ extension KeyValue: ProtobufCMapped {
         c.create_revision = self.createRevision
         c.mod_revision = self.modRevision
         c.version = self.version
+        c.schema_id = self.schemaID
     }
 }
 

@@ -12,6 +12,8 @@ public struct KeyValue: WireMessage, Hashable {
     public var modRevision: Int64
     /// Number of Puts since creation; 1 for a new key.
     public var version: Int64
+    /// The registry schema id the value was validated against when written; 0 when it was not.
+    public var schemaID: Int64
 
     /// Creates a key-value; every field defaults to its proto3 zero value.
     public init(
@@ -19,13 +21,15 @@ public struct KeyValue: WireMessage, Hashable {
         value: [UInt8] = [],
         createRevision: Int64 = 0,
         modRevision: Int64 = 0,
-        version: Int64 = 0
+        version: Int64 = 0,
+        schemaID: Int64 = 0
     ) {
         self.key = key
         self.value = value
         self.createRevision = createRevision
         self.modRevision = modRevision
         self.version = version
+        self.schemaID = schemaID
     }
 }
 

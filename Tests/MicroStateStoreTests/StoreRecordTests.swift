@@ -48,13 +48,13 @@ struct StoreRecordTests {
             operations: [.put(key: b("k"), value: b("v"), deadline: 0, idempotencyKey: "")]
         ).encode()
         var badTag = good
-        badTag[4] = 10
+        badTag[4] = 11
         let cases: [(String, [UInt8], String)] = [
             ("empty", [], "truncated"),
             ("wrong version", [3] + good.dropFirst(), "format version 3"),
             ("truncated", Array(good.dropLast()), "truncated"),
             ("trailing", good + [0], "trailing"),
-            ("unknown tag", badTag, "unknown operation tag 10"),
+            ("unknown tag", badTag, "unknown operation tag 11"),
             ("huge count", [1, 1, 0, 0xFF, 0xFF, 0x03], "impossible count"),
         ]
         for (name, bytes, needle) in cases {

@@ -167,5 +167,46 @@ struct StoreRegistryTests {
         }.error
         #expect(error?.message.contains("unknown kind 99") == true, "\(String(describing: error))")
     }
-}
 
+    func putNow(_ store: KVStore, _ key: String, _ value: String, schemaID: Int64) throws {
+        let box = Box<Result<StorePutResult, StoreError>>()
+        store.put(key: b(key), value: b(value), schemaID: schemaID) { box.value = $0 }
+        _ = try box.wait().get()
+    }
+
+    @Test("A validated put records its schema id: reads answer it for the latest version; replay and snapshots keep it")
+    func keySchemaIDs() throws {
+        let log = FakeLog()
+        let store = KVStore.make(log: log)
+        try self.putNow(store, "a", "1", schemaID: 7)
+        try self.putNow(store, "b", "1", schemaID: 8)
+        try self.putNow(store, "c", "1", schemaID: 9)
+        #expect(try store.get(key: b("a"))?.schemaID == 7)
+        let older = try #require(try store.get(key: b("b"))).modRevision
+        store.putNow("b", "2")  // not validated: no id
+        #expect(try store.get(key: b("b"))?.schemaID == 0)
+        #expect(try store.get(key: b("b"), revision: older)?.schemaID == 0)  // only the latest version keeps one
+        _ = store.deleteNow("c")
+        try self.putNow(store, "c", "2", schemaID: 0)
+        #expect(try store.get(key: b("c"))?.schemaID == 0)
+        // A Txn's puts carry the ids the service passed.
+        var request = StoreTxnRequest(success: [.put(key: b("t"), value: b("x"), ttlMilliseconds: 0), .put(key: b("u"), value: b("y"), ttlMilliseconds: 0)])
+        request.schemaIDs = [b("t"): 11]
+        let box = Box<Result<StoreTxnResult, StoreError>>()
+        store.txn(request) { box.value = $0 }
+        _ = try box.wait().get()
+        #expect(try store.range(prefix: b("")).kvs.map { "\(String(decoding: $0.key, as: UTF8.self))=\($0.schemaID)" } == ["a=7", "b=0", "c=0", "t=11", "u=0"])
+
+        let replayed = KVStore.make(log: nil)
+        for (offset, record) in log.records.enumerated() {
+            try replayed.replay(record: record, index: UInt64(offset + 1))
+        }
+        #expect(try replayed.range(prefix: b("")).kvs.map(\.schemaID) == [7, 0, 0, 11, 0])
+
+        try store.takeSnapshot()
+        let snap = try #require(log.snapshots.last)
+        let restored = KVStore.make(log: nil)
+        try restored.restore(snapshot: snap.bytes, index: snap.index)
+        #expect(try restored.range(prefix: b("")).kvs.map(\.schemaID) == [7, 0, 0, 11, 0])
+    }
+}

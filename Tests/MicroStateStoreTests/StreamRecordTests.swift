@@ -96,7 +96,7 @@ struct StreamRecordTests {
             ("format 1 stream tag", format1, "operation tag 5 at byte 4 needs format 2"),
             ("no events", noEvents, "append at byte 4 has no events"),
             ("revision below events", tooEarly, "has revision 2, below its 3 events"),
-            ("unknown tag", [2, 5, 0, 1, 10], "unknown operation tag 10"),
+            ("unknown tag", [2, 5, 0, 1, 11], "unknown operation tag 11"),
         ]
         for (name, bytes, needle) in cases {
             if let error = decode(bytes).error {

@@ -240,9 +240,9 @@ struct StreamRecoveryTests {
         try store.takeSnapshot()
         var bytes = try #require(log.snapshots.last).bytes
         // Empty stream sections: streams 0x00 0, groups 0, ids 0x00 0, events 0x00 0, archive watermark 0; then an
-        // empty registry section (0 changes).
-        #expect(Array(bytes.suffix(9)) == [0, 0, 0, 0, 0, 0, 0, 0, 0])
-        bytes.removeLast(1)
+        // empty registry section (0 changes, 0 key schema ids).
+        #expect(Array(bytes.suffix(10)) == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+        bytes.removeLast(2)
         bytes.replaceSubrange(0..<5, with: b("MSS3") + [3])
         let recovered3 = KVStore.make(log: nil)
         try recovered3.restore(snapshot: bytes, index: 2)

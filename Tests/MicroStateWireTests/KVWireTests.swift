@@ -76,6 +76,14 @@ struct KVWireTests {
         #expect(try GetResponse(wireBytes: golden) == response)
     }
 
+    @Test("KeyValue golden with a schema id (field 6)")
+    func keyValueSchemaIDGolden() throws {
+        let kv = KeyValue(key: [0x61], value: [0x62], createRevision: 1, modRevision: 2, version: 1, schemaID: 300)
+        let golden = hex("0a 01 61 12 01 62 18 01 20 02 28 01 30 ac 02")
+        #expect(kv.wireBytes() == golden)
+        #expect(try KeyValue(wireBytes: golden) == kv)
+    }
+
     @Test("A present but empty submessage differs from an absent one")
     func presentEmptySubmessage() throws {
         let present = GetResponse(header: ResponseHeader(), kv: KeyValue())

@@ -76,6 +76,8 @@ def test_put_validated_against_json_schema(stubs):
     registry.Bind(schema_pb2.BindRequest(subject="people", key_prefix=b"people/", mode=schema_pb2.BINDING_MODE_VALIDATE))
 
     kv.Put(kv_pb2.PutRequest(key=b"people/1", value=json.dumps({"name": "Ada", "address": {"zip": "12345"}}).encode()))
+    # The stored value carries the id it was validated against; an unvalidated one carries none.
+    assert kv.Get(kv_pb2.GetRequest(key=b"people/1")).kv.schema_id == schema_id
     with pytest.raises(grpc.RpcError) as failed:
         kv.Put(kv_pb2.PutRequest(key=b"people/2", value=json.dumps({"name": "Bob", "address": {"zip": "12"}}).encode()))
     assert failed.value.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -101,8 +103,12 @@ def test_put_validated_against_json_schema(stubs):
 
     # Unbound keys are not checked; after Unbind the prefix is free again.
     kv.Put(kv_pb2.PutRequest(key=b"other/2", value=b"not json"))
+    assert kv.Get(kv_pb2.GetRequest(key=b"other/2")).kv.schema_id == 0
     registry.Unbind(schema_pb2.UnbindRequest(key_prefix=b"people/"))
     kv.Put(kv_pb2.PutRequest(key=b"people/5", value=b"not json"))
+    # Overwriting a validated key without validation drops its id.
+    kv.Put(kv_pb2.PutRequest(key=b"people/1", value=b"not json either"))
+    assert kv.Get(kv_pb2.GetRequest(key=b"people/1")).kv.schema_id == 0
 
 
 def test_protobuf_payloads_and_confluent_framing(stubs, order_module):
@@ -123,6 +129,8 @@ def test_protobuf_payloads_and_confluent_framing(stubs, order_module):
     # Confluent framing: magic 0, the 4-byte id, message indexes [0] (one 0 byte), then the message.
     framed = b"\x00" + schema_id.to_bytes(4, "big") + b"\x00" + order.SerializeToString()
     kv.Put(kv_pb2.PutRequest(key=b"orders/3", value=framed))
+    ranged = kv.Range(kv_pb2.RangeRequest(prefix=b"orders/"))
+    assert [(item.key, item.schema_id) for item in ranged.kvs] == [(b"orders/1", schema_id), (b"orders/3", schema_id)]
     # Indexes naming a second top-level message that does not exist.
     wrong_index = b"\x00" + schema_id.to_bytes(4, "big") + b"\x02\x02" + order.SerializeToString()
     with pytest.raises(grpc.RpcError) as indexed:
@@ -156,10 +164,12 @@ def test_bindings_survive_kill(data_dir):
             registry = schema_pb2_grpc.SchemaRegistryStub(channel)
             register(registry, "people", schema_pb2.SCHEMA_TYPE_JSON, json.dumps(PERSON))
             registry.Bind(schema_pb2.BindRequest(subject="people", key_prefix=b"people/"))
+            kv_pb2_grpc.KVStub(channel).Put(kv_pb2.PutRequest(key=b"people/0", value=b'{"name":"Ada"}'))
         node.kill()
         node = Node(data_dir).start()
         with node.channel() as channel:
             kv = kv_pb2_grpc.KVStub(channel)
+            assert kv.Get(kv_pb2.GetRequest(key=b"people/0")).kv.schema_id == 1
             with pytest.raises(grpc.RpcError) as failed:
                 kv.Put(kv_pb2.PutRequest(key=b"people/1", value=b"{}"))
             assert failed.value.code() == grpc.StatusCode.INVALID_ARGUMENT

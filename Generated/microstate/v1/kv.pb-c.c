@@ -772,7 +772,7 @@ void   microstate__v1__watch_response__free_unpacked
   assert(message->base.descriptor == &microstate__v1__watch_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor microstate__v1__key_value__field_descriptors[5] =
+static const ProtobufCFieldDescriptor microstate__v1__key_value__field_descriptors[6] =
 {
   {
     "key",
@@ -834,18 +834,31 @@ static const ProtobufCFieldDescriptor microstate__v1__key_value__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "schema_id",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Microstate__V1__KeyValue, schema_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned microstate__v1__key_value__field_indices_by_name[] = {
   2,   /* field[2] = create_revision */
   0,   /* field[0] = key */
   3,   /* field[3] = mod_revision */
+  5,   /* field[5] = schema_id */
   1,   /* field[1] = value */
   4,   /* field[4] = version */
 };
 static const ProtobufCIntRange microstate__v1__key_value__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor microstate__v1__key_value__descriptor =
 {
@@ -855,7 +868,7 @@ const ProtobufCMessageDescriptor microstate__v1__key_value__descriptor =
   "Microstate__V1__KeyValue",
   "microstate.v1",
   sizeof(Microstate__V1__KeyValue),
-  5,
+  6,
   microstate__v1__key_value__field_descriptors,
   microstate__v1__key_value__field_indices_by_name,
   1,  microstate__v1__key_value__number_ranges,

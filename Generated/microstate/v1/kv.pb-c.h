@@ -70,10 +70,15 @@ struct  Microstate__V1__KeyValue
    * number of Puts since creation; 1 for a new key
    */
   int64_t version;
+  /*
+   * The schema registry id the value was validated against when written (its key was under a bound prefix,
+   * docs/schemas.md); 0 when it was not, and for versions older than the key's latest.
+   */
+  int64_t schema_id;
 };
 #define MICROSTATE__V1__KEY_VALUE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&microstate__v1__key_value__descriptor) \
-    , {0,NULL}, {0,NULL}, 0, 0, 0 }
+    , {0,NULL}, {0,NULL}, 0, 0, 0, 0 }
 
 
 typedef enum {
