@@ -327,6 +327,8 @@ struct Serve: AsyncParsableCommand {
             }
         }
         let logger = Logger(label: "microstatedb")
+        // Before anything that takes time: a SIGTERM during startup or right after the "serving" line must count.
+        let termination = TerminationSignals()
 
         let node = Node(configuration: config, logger: logger) { _ in
             // The log already said why; exit without a graceful shutdown, which would need the log.
@@ -347,7 +349,7 @@ struct Serve: AsyncParsableCommand {
                 + "data in \(config.dataDirectory) (durability \(config.durability.rawValue))\n"
         ).utf8))
 
-        await waitForTerminationSignal()
+        await termination.wait()
         logger.info("shutting down: draining calls")
         await node.shutdown()
         logger.info("stopped")
@@ -408,49 +410,53 @@ func describe(_ address: SocketAddress) -> String {
     return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
 }
 
-/// Suspends until SIGTERM or SIGINT arrives.
-func waitForTerminationSignal() async {
-    signal(SIGTERM, SIG_IGN)
-    signal(SIGINT, SIG_IGN)
-    let queue = DispatchQueue(label: "microstatedb.signals")
-    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-        let once = OnceFlag()
-        var sources: [any DispatchSourceSignal] = []
-        for signalNumber in [SIGTERM, SIGINT] {
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
-            source.setEventHandler {
-                if once.set() {
-                    continuation.resume()
-                }
-            }
-            source.resume()
-            sources.append(source)
-        }
-        // Keep the sources alive for the life of the process.
-        SignalSources.keep(sources)
-    }
-}
-
-final class OnceFlag: @unchecked Sendable {
+/// SIGTERM and SIGINT, caught from the moment this is created: a signal that arrives before `wait()` is kept, not
+/// lost. (Installing the handler only after printing the "serving" line lost a SIGTERM sent right after that line:
+/// with SIG_IGN set and the dispatch source not yet resumed, the node ignored it and never stopped.)
+final class TerminationSignals: @unchecked Sendable {
     private let lock = NSLock()
-    private var done = false
+    private var received = false
+    private var waiter: CheckedContinuation<Void, Never>?
+    private var sources: [any DispatchSourceSignal] = []
 
-    func set() -> Bool {
-        self.lock.lock()
-        defer { self.lock.unlock() }
-        if self.done {
-            return false
+    init() {
+        let queue = DispatchQueue(label: "microstatedb.signals")
+        for signalNumber in [SIGTERM, SIGINT] {
+            // The source needs the default action off; it is created and resumed right after, on this thread,
+            // before anything can send the signal on purpose (the node has not said it serves yet).
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
+            source.setEventHandler { [weak self] in self?.fire() }
+            source.resume()
+            self.sources.append(source)
         }
-        self.done = true
-        return true
     }
-}
 
-enum SignalSources {
-    nonisolated(unsafe) static var sources: [any DispatchSourceSignal] = []
+    private func fire() {
+        self.lock.lock()
+        guard !self.received else {
+            self.lock.unlock()
+            return
+        }
+        self.received = true
+        let waiter = self.waiter
+        self.waiter = nil
+        self.lock.unlock()
+        waiter?.resume()
+    }
 
-    static func keep(_ sources: [any DispatchSourceSignal]) {
-        self.sources = sources
+    /// Suspends until SIGTERM or SIGINT arrived (at once if one already did).
+    func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            self.lock.lock()
+            if self.received {
+                self.lock.unlock()
+                continuation.resume()
+                return
+            }
+            self.waiter = continuation
+            self.lock.unlock()
+        }
     }
 }
 
