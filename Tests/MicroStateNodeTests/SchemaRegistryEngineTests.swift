@@ -1,3 +1,4 @@
+import Logging
 import MicroStateSchema
 import MicroStateServices
 import MicroStateStore
@@ -170,5 +171,28 @@ struct SchemaRegistryEngineTests {
         // Base64 of something that is not a descriptor is left as given, for the schema checks to judge.
         let kept = try await engine.register(subject: "pb-bad", schema: RegisteredSchema(type: .protobuf, text: "/////w=="))
         #expect(try engine.schema(id: kept.id).text == "/////w==")
+    }
+
+    @Test("A JSON Schema $ref to another subject registers, and a Put whose referenced part is invalid names its path")
+    func jsonReferences() async throws {
+        let store = KVStore(configuration: StoreConfiguration(), log: nil)
+        let engine = SchemaRegistryEngine(store: store)
+        let address = RegisteredSchema(
+            type: .json,
+            text: #"{"type":"object","properties":{"zip":{"type":"string","pattern":"^[0-9]{5}$"}},"required":["zip"]}"#)
+        _ = try await engine.register(subject: "address", schema: address)
+        let person = RegisteredSchema(
+            type: .json,
+            text: #"{"type":"object","properties":{"name":{"type":"string"},"address":{"$ref":"address.json"}}}"#,
+            references: [SchemaReference(name: "address.json", subject: "address", version: -1)])
+        let registered = try await engine.register(subject: "people", schema: person)
+        #expect(registered.version == 1)
+        try await engine.bind(SchemaBinding(subject: "people", target: .keyPrefix(Array("people/".utf8)), mode: .validate))
+        let validator = SchemaWriteValidator(store: store, logger: Logger(label: "test"))
+        let valid = Array(#"{"name":"Ada","address":{"zip":"12345"}}"#.utf8)
+        #expect(validator.checkPut(key: Array("people/1".utf8), value: valid) == nil)
+        let invalid = Array(#"{"name":"Bob","address":{"zip":"12"}}"#.utf8)
+        let error = try #require(validator.checkPut(key: Array("people/2".utf8), value: invalid))
+        #expect(error.message.contains("address.zip"), "\(error.message)")
     }
 }

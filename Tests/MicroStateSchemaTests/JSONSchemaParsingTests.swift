@@ -66,7 +66,8 @@ struct JSONSchemaParsingTests {
         (#"{"properties": {"a/b": 1}}"#, .invalidKeyword, "#/properties/a~1b"),
         (#"[]"#, .invalidKeyword, "#"),
         (#"{"if": {}}"#, .unsupportedKeyword, "#/if"),
-        (#"{"properties": {"a": {"$ref": "other.json#/x"}}}"#, .unsupportedKeyword, "#/properties/a/$ref"),
+        (#"{"properties": {"a": {"$ref": "other.json#/x"}}}"#, .unresolvedReference, "#/properties/a/$ref"),
+        (##"{"properties": {"a": {"$ref": "#anchor"}}}"##, .unsupportedKeyword, "#/properties/a/$ref"),
         (##"{"properties": {"a": {"$ref": "#/$defs/Missing"}}}"##, .unresolvedReference, "#/properties/a/$ref"),
         (#"{"a": 1,}"#, .invalidJSON, "#"),
     ])

@@ -43,17 +43,27 @@ public struct JSONSchemaTypeSet: OptionSet, Sendable, Hashable, CustomStringConv
 /// graphs, not infinite trees. A cycle of references that does not descend into the instance (`$ref`, `allOf`,
 /// `anyOf`, `oneOf`, `not` only) is rejected, so evaluation always terminates.
 ///
+/// A `$ref` to another document (`address.json`, `https://acme.com/address.json#/$defs/Zip`) resolves into one of
+/// the `references` passed to ``parse(_:references:limits:)`` (Confluent's schema references: name → schema text):
+/// the part before `#` is matched against the reference names exactly, else by its last path segment when exactly
+/// one name ends with the same segment (so a ref made relative to a `$id` base still finds its reference); a URI
+/// equal to the document's own root `$id` is the document itself. The referenced documents' subschemas join the
+/// same arena (their pointers prefixed with the reference name, `address.json#/properties/zip`), so they behave
+/// exactly like local `$defs`, cycles across documents included; `Limits.maxNodes` bounds them all together.
+/// Nested `$id`s do not change the base, and anchors (`#foo`) are not supported.
+///
 /// Unsupported assertion keywords (`if`/`then`/`else`, `contains`, `dependentRequired`, `dependentSchemas`,
-/// `propertyNames`, `unevaluated*`, `$dynamicRef`, remote `$ref`) are errors rather than silently ignored:
-/// ignoring them would make both the compatibility check and validation unsound. Annotations (`title`,
-/// `description`, `examples`, `$comment`, …) and unknown keywords are ignored.
+/// `propertyNames`, `unevaluated*`, `$dynamicRef`, anchors) are errors rather than silently ignored: ignoring them
+/// would make both the compatibility check and validation unsound; so is a `$ref` to a document not among the
+/// references. Annotations (`title`, `description`, `examples`, `$comment`, …) and unknown keywords are ignored.
 public struct JSONSchema: Sendable {
     /// Index of a node in `nodes`.
     public typealias NodeID = Int
 
     /// One subschema.
     public struct Node: Sendable {
-        /// Where the subschema is in the document, as a JSON pointer fragment (`#/properties/a`).
+        /// Where the subschema is, as a JSON pointer fragment (`#/properties/a`); in a referenced document,
+        /// prefixed with the reference name (`address.json#/properties/zip`).
         public var pointer: String
         /// The `false` schema (or one that can match nothing because it is `false`).
         public var isFalse = false
@@ -134,21 +144,27 @@ public struct JSONSchema: Sendable {
     /// The root node, always 0.
     public var root: NodeID { 0 }
 
-    /// Parses a schema from JSON text.
-    public static func parse(_ text: String, limits: Limits = .default) throws(JSONSchemaError) -> JSONSchema {
+    /// Parses a schema from JSON text; `references` maps a reference name (the URI `$ref`s use) to the text of
+    /// the schema it names, and must already hold the references' own references (transitively).
+    public static func parse(
+        _ text: String, references: [String: String] = [:], limits: Limits = .default
+    ) throws(JSONSchemaError) -> JSONSchema {
         let value: JSONValue
         do {
             value = try JSONParser.parse(text, limits: limits.json)
         } catch {
             throw JSONSchemaError(code: .invalidJSON, pointer: "#", message: error.description)
         }
-        return try JSONSchema(value, limits: limits)
+        return try JSONSchema(value, references: references, limits: limits)
     }
 
-    /// Builds a schema from a parsed JSON document.
-    public init(_ document: JSONValue, limits: Limits = .default) throws(JSONSchemaError) {
-        var builder = Builder(limits: limits)
-        _ = try builder.parseNode(document, pointer: "#")
+    /// Builds a schema from a parsed JSON document; `references` as in ``parse(_:references:limits:)``. Only the
+    /// referenced documents a `$ref` reaches are parsed.
+    public init(
+        _ document: JSONValue, references: [String: String] = [:], limits: Limits = .default
+    ) throws(JSONSchemaError) {
+        var builder = Builder(limits: limits, externals: references)
+        try builder.parseDocument(document, name: "")
         try builder.resolveReferences()
         try builder.rejectReferenceCycles()
         self.nodes = builder.nodes
@@ -214,10 +230,48 @@ private struct Builder {
     let limits: JSONSchema.Limits
     var nodes: [JSONSchema.Node] = []
     var byPointer: [String: JSONSchema.NodeID] = [:]
-    var references: [(node: JSONSchema.NodeID, target: String)] = []
+    /// `$ref`s to resolve, with the document (its name; "" for the root) they appear in.
+    var references: [(node: JSONSchema.NodeID, target: String, document: String)] = []
+    /// Texts of the referenced documents, by reference name.
+    let externals: [String: String]
+    /// Root `$id` of each parsed document, by name ("" for the root); nil for a document without one.
+    var documentIDs: [String: String?] = [:]
+    /// Name of the document being parsed ("" for the root): the prefix of its node pointers.
+    var document = ""
 
-    init(limits: JSONSchema.Limits) {
+    init(limits: JSONSchema.Limits, externals: [String: String]) {
         self.limits = limits
+        self.externals = externals
+    }
+
+    /// Parses one whole document, root first; its pointers are prefixed with `name`.
+    mutating func parseDocument(_ value: JSONValue, name: String) throws(JSONSchemaError) {
+        self.document = name
+        if case .object(let object) = value, case .string(let id)? = object["$id"] {
+            self.documentIDs[name] = id
+        } else {
+            self.documentIDs[name] = .some(nil)
+        }
+        _ = try self.parseNode(value, pointer: name + "#")
+    }
+
+    /// The referenced document a `$ref` URI (without fragment) names, seen from document `from`: itself when the
+    /// URI is its root `$id`, else the reference named exactly so, else the only one whose last path segment
+    /// matches. Nil when none (or several) match.
+    func documentName(for uri: String, from: String) -> String? {
+        if case .some(.some(let id)) = self.documentIDs[from], id == uri { return from }
+        if self.externals[uri] != nil { return uri }
+        func lastSegment(_ s: String) -> Substring {
+            s.lastIndex(of: "/").map { s[s.index(after: $0)...] } ?? s[...]
+        }
+        let segment = lastSegment(uri)
+        guard !segment.isEmpty else { return nil }
+        var found: String?
+        for name in self.externals.keys where lastSegment(name) == segment {
+            guard found == nil else { return nil }  // ambiguous
+            found = name
+        }
+        return found
     }
 
     func invalid(_ pointer: String, _ keyword: String, _ message: String) -> JSONSchemaError {
@@ -336,11 +390,15 @@ private struct Builder {
             guard case .string(let target) = value else {
                 throw self.invalid(pointer, keyword, "must be a string")
             }
-            guard target == "#" || target.hasPrefix("#/") else {
-                throw JSONSchemaError(code: .unsupportedKeyword, pointer: here,
-                                      message: "only local references (#/$defs/…) are supported, not \(target)")
+            if let hash = target.firstIndex(of: "#") {
+                let fragment = target[target.index(after: hash)...]
+                guard fragment.isEmpty || fragment.hasPrefix("/") else {
+                    throw JSONSchemaError(
+                        code: .unsupportedKeyword, pointer: here,
+                        message: "only JSON pointer fragments (#/$defs/…) are supported, not \(target)")
+                }
             }
-            self.references.append((self.byPointer[pointer]!, target))
+            self.references.append((self.byPointer[pointer]!, target, self.document))
         case "allOf", "anyOf", "oneOf":
             guard case .array(let schemas) = value else {
                 throw self.invalid(pointer, keyword, "must be a non-empty array of schemas")
@@ -416,12 +474,38 @@ private struct Builder {
         return d
     }
 
+    /// Resolves every `$ref`, parsing a referenced document the first time one reaches it (which may add
+    /// references). Bounded: each document is parsed once, and `maxNodes` bounds the references they hold.
     mutating func resolveReferences() throws(JSONSchemaError) {
-        for (node, target) in self.references {
+        var next = 0
+        while next < self.references.count {
+            let (node, target, from) = self.references[next]
+            next += 1
+            let hash = target.firstIndex(of: "#")
+            let uri = String(target[..<(hash ?? target.endIndex)])
+            let fragment = hash.map { String(target[$0...]) } ?? "#"
+            var name = from
+            if !uri.isEmpty {
+                guard let found = self.documentName(for: uri, from: from) else {
+                    throw JSONSchemaError(code: .unresolvedReference, pointer: self.nodes[node].pointer + "/$ref",
+                                          message: "\(target) names no schema reference")
+                }
+                name = found
+            }
+            if self.documentIDs[name] == nil, let text = self.externals[name] {
+                let value: JSONValue
+                do {
+                    value = try JSONParser.parse(text, limits: self.limits.json)
+                } catch {
+                    throw JSONSchemaError(code: .invalidJSON, pointer: name + "#", message: error.description)
+                }
+                try self.parseDocument(value, name: name)
+            }
             // JSON pointer tokens are compared escaped, as stored; percent-encoding is not decoded.
-            guard let resolved = self.byPointer[target] else {
+            guard let resolved = self.byPointer[name + fragment] else {
+                let document = name.isEmpty ? "this document" : name
                 throw JSONSchemaError(code: .unresolvedReference, pointer: self.nodes[node].pointer + "/$ref",
-                                      message: "\(target) does not name a subschema of this document")
+                                      message: "\(target) does not name a subschema of \(document)")
             }
             self.nodes[node].ref = resolved
         }

@@ -25,8 +25,8 @@ public struct SchemaChecker: Sendable {
     ) throws(RegistryError) -> [CompatibilityMessage] {
         switch new.type {
         case .json:
-            let parsed = try Self.json(new)
-            let earlier = try previous.map { (schema) throws(RegistryError) in try Self.json(schema) }
+            let parsed = try Self.json(new, resolve)
+            let earlier = try previous.map { (schema) throws(RegistryError) in try Self.json(schema, resolve) }
             return Self.pairwise(level, new: parsed, previous: earlier, JSONSchemaCompatibility.check(reader:writer:))
         case .avro:
             let parsed = try Self.avro(new)
@@ -81,12 +81,43 @@ public struct SchemaChecker: Sendable {
         return out
     }
 
-    private static func json(_ schema: RegisteredSchema) throws(RegistryError) -> JSONSchema {
+    private static func json(
+        _ schema: RegisteredSchema,
+        _ resolve: (SchemaReference) -> RegisteredSchema?
+    ) throws(RegistryError) -> JSONSchema {
+        let references = try Self.jsonReferences(schema, resolve)
         do {
-            return try JSONSchema.parse(schema.text)
+            return try JSONSchema.parse(schema.text, references: references)
         } catch {
             throw .invalidSchema("JSON Schema: \(error)")
         }
+    }
+
+    /// The texts of the schemas `schema` references, by reference name (the URI its `$ref`s use), with their own
+    /// references too, each name once (the first found wins), at most `maxReferencedSchemas`; 42201 naming a
+    /// reference that does not exist.
+    static func jsonReferences(
+        _ schema: RegisteredSchema,
+        _ resolve: (SchemaReference) -> RegisteredSchema?
+    ) throws(RegistryError) -> [String: String] {
+        var texts: [String: String] = [:]
+        var pending = Array(schema.references.reversed())
+        while let reference = pending.popLast() {
+            guard texts[reference.name] == nil else { continue }
+            guard texts.count < Self.maxReferencedSchemas else {
+                throw .invalidSchema("more than \(Self.maxReferencedSchemas) referenced schemas")
+            }
+            guard let referenced = resolve(reference) else {
+                throw .invalidSchema(
+                    "reference \(reference.name) to \(reference.subject) version \(reference.version) does not exist")
+            }
+            guard referenced.type == .json else {
+                throw .invalidSchema("reference \(reference.name) is a \(referenced.type) schema, not JSON Schema")
+            }
+            texts[reference.name] = referenced.text
+            pending.append(contentsOf: referenced.references.reversed())
+        }
+        return texts
     }
 
     private static func avro(_ schema: RegisteredSchema) throws(RegistryError) -> AvroSchema {

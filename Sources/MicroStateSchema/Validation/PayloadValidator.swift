@@ -37,8 +37,8 @@ public struct PayloadValidator: Sendable {
     /// The schema type payloads are checked as.
     public let type: SchemaType
 
-    /// Compiles `schema`; `resolve` returns the schema a reference names (Protobuf imports, resolved
-    /// transitively). `messageName` picks the Protobuf message unframed payloads are checked as (default: the
+    /// Compiles `schema`; `resolve` returns the schema a reference names (Protobuf imports, JSON Schema `$ref`
+    /// targets; resolved transitively). `messageName` picks the Protobuf message unframed payloads are checked as (default: the
     /// first declared). Fails with 42201 for a schema that does not parse or uses an unsupported `pattern`.
     public init(
         schema: RegisteredSchema,
@@ -48,9 +48,11 @@ public struct PayloadValidator: Sendable {
         self.type = schema.type
         switch schema.type {
         case .json:
+            // Referenced schemas join the parsed arena, so the pattern walk below covers their nodes too.
+            let references = try SchemaChecker.jsonReferences(schema, resolve)
             let parsed: JSONSchema
             do {
-                parsed = try JSONSchema.parse(schema.text)
+                parsed = try JSONSchema.parse(schema.text, references: references)
             } catch {
                 throw .invalidSchema("JSON Schema: \(error)")
             }
