@@ -201,8 +201,8 @@ public struct AvroSchema: Sendable, Hashable {
     /// Parses schema bytes with `namedTypes` already defined (see `init(parsing:referencing:limits:)`).
     ///
     /// - Precondition: every `.named` inside `namedTypes` is itself a key of `namedTypes` (true for the
-    ///   `namedTypes` of any parsed schema, and for unions of them).
-    public init(
+    ///   `namedTypes` of any parsed schema, and for unions of them), which is why this stays internal.
+    init(
         parsing bytes: [UInt8],
         namedTypes: [String: AvroNamedType],
         limits: AvroSchemaLimits = AvroSchemaLimits()
