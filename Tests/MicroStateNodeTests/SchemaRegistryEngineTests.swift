@@ -195,4 +195,35 @@ struct SchemaRegistryEngineTests {
         let error = try #require(validator.checkPut(key: Array("people/2".utf8), value: invalid))
         #expect(error.message.contains("address.zip"), "\(error.message)")
     }
+
+    @Test("An Avro record using a type from another subject validates Puts through the reference")
+    func avroReferencedTypeValidatesPuts() async throws {
+        let store = KVStore(configuration: StoreConfiguration(), log: nil)
+        let engine = SchemaRegistryEngine(store: store)
+        let address = RegisteredSchema(
+            type: .avro,
+            text: #"{"type":"record","name":"Address","namespace":"com.acme","fields":[{"name":"street","type":"string"},{"name":"zip","type":"int"}]}"#
+        )
+        _ = try await engine.register(subject: "address", schema: address)
+        let customer = RegisteredSchema(
+            type: .avro,
+            text: #"{"type":"record","name":"Customer","fields":[{"name":"name","type":"string"},{"name":"address","type":"com.acme.Address"}]}"#,
+            references: [SchemaReference(name: "com.acme.Address", subject: "address", version: -1)]
+        )
+        let registered = try await engine.register(subject: "customer", schema: customer)
+        #expect(try engine.schema(id: registered.id).references.first?.version == 1)
+        try await engine.bind(
+            SchemaBinding(subject: "customer", target: .keyPrefix(Array("customers/".utf8)), mode: .validate))
+        let validator = SchemaWriteValidator(store: store, logger: Logger(label: "test"))
+        // {name: "Al", address: {street: "X", zip: 5}}
+        let valid: [UInt8] = [0x04, 0x41, 0x6C, 0x02, 0x58, 0x0A]
+        #expect(validator.checkPut(key: Array("customers/1".utf8), value: valid) == nil)
+        // The street's length runs past the end of the value.
+        let invalid: [UInt8] = [0x04, 0x41, 0x6C, 0x7E, 0x58, 0x0A]
+        let error = try #require(validator.checkPut(key: Array("customers/2".utf8), value: invalid))
+        #expect(error.message.contains("record Address field street"), "\(error.message)")
+        // Without the reference, the same text is not a schema.
+        let unresolved = RegisteredSchema(type: .avro, text: customer.text)
+        #expect(await self.code { _ = try await engine.register(subject: "loose", schema: unresolved) } == 42201)
+    }
 }

@@ -164,13 +164,52 @@ public struct AvroSchema: Sendable, Hashable {
 
     /// Parses schema text (JSON). Throws `AvroSchemaError` naming the path of the first problem.
     public init(parsing text: String, limits: AvroSchemaLimits = AvroSchemaLimits()) throws(AvroSchemaError) {
-        try self.init(parsing: Array(text.utf8), limits: limits)
+        try self.init(parsing: Array(text.utf8), namedTypes: [:], limits: limits)
     }
 
     /// Parses schema bytes (UTF-8 JSON).
     public init(parsing bytes: [UInt8], limits: AvroSchemaLimits = AvroSchemaLimits()) throws(AvroSchemaError) {
+        try self.init(parsing: bytes, namedTypes: [:], limits: limits)
+    }
+
+    /// Parses schema text that may use the named types of already parsed schemas (a registry schema's references,
+    /// Confluent's semantics: each reference names a record, enum or fixed its schema defines).
+    ///
+    /// The referenced types join `namedTypes` exactly as if they were defined inline before the root, so the
+    /// canonical form writes them in full at their first use, and compatibility and binary validation follow them
+    /// like any other definition. Redefining a referenced name is `duplicateName`; so are two referenced schemas
+    /// that define the same fullname differently.
+    public init(
+        parsing text: String,
+        referencing referenced: [AvroSchema],
+        limits: AvroSchemaLimits = AvroSchemaLimits()
+    ) throws(AvroSchemaError) {
+        var known: [String: AvroNamedType] = [:]
+        for schema in referenced {
+            for (fullname, definition) in schema.namedTypes {
+                if let earlier = known[fullname], earlier != definition {
+                    throw AvroSchemaError(
+                        code: .duplicateName, path: "",
+                        message: "\(fullname) is defined differently by two referenced schemas")
+                }
+                known[fullname] = definition
+            }
+        }
+        try self.init(parsing: Array(text.utf8), namedTypes: known, limits: limits)
+    }
+
+    /// Parses schema bytes with `namedTypes` already defined (see `init(parsing:referencing:limits:)`).
+    ///
+    /// - Precondition: every `.named` inside `namedTypes` is itself a key of `namedTypes` (true for the
+    ///   `namedTypes` of any parsed schema, and for unions of them), which is why this stays internal.
+    init(
+        parsing bytes: [UInt8],
+        namedTypes: [String: AvroNamedType],
+        limits: AvroSchemaLimits = AvroSchemaLimits()
+    ) throws(AvroSchemaError) {
         let json = try AvroJSONReader.parse(bytes, limits: limits)
         var parser = AvroSchemaParser(limits: limits)
+        parser.named = namedTypes
         let root = try parser.parseType(json, namespace: "")
         try parser.validateDefaults()
         self.root = root

@@ -29,8 +29,8 @@ public struct SchemaChecker: Sendable {
             let earlier = try previous.map { (schema) throws(RegistryError) in try Self.json(schema, resolve) }
             return Self.pairwise(level, new: parsed, previous: earlier, JSONSchemaCompatibility.check(reader:writer:))
         case .avro:
-            let parsed = try Self.avro(new)
-            let earlier = try previous.map { (schema) throws(RegistryError) in try Self.avro(schema) }
+            let parsed = try Self.avro(new, resolve)
+            let earlier = try previous.map { (schema) throws(RegistryError) in try Self.avro(schema, resolve) }
             return Self.pairwise(level, new: parsed, previous: earlier, AvroCompatibility.check(reader:writer:))
         case .protobuf:
             let parsed = try Self.protobuf(new, resolve)
@@ -120,12 +120,12 @@ public struct SchemaChecker: Sendable {
         return texts
     }
 
-    private static func avro(_ schema: RegisteredSchema) throws(RegistryError) -> AvroSchema {
-        do {
-            return try AvroSchema(parsing: schema.text)
-        } catch {
-            throw .invalidSchema("Avro: \(error)")
-        }
+    /// Parses an Avro schema after the schemas its references name, transitively (`AvroReferenceResolver`).
+    private static func avro(
+        _ schema: RegisteredSchema,
+        _ resolve: (SchemaReference) -> RegisteredSchema?
+    ) throws(RegistryError) -> AvroSchema {
+        try AvroReferenceResolver.parse(schema, resolve: resolve)
     }
 
     private static func protobuf(

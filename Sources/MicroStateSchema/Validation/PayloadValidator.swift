@@ -71,11 +71,8 @@ public struct PayloadValidator: Sendable {
             self.compiled = .json(
                 JSONSchemaValidator(schema: parsed) { pattern, string in compiledPatterns[pattern]?.match(string) })
         case .avro:
-            do {
-                self.compiled = .avro(try AvroSchema(parsing: schema.text))
-            } catch {
-                throw .invalidSchema("Avro: \(error)")
-            }
+            // Referenced schemas' named types (transitively) are known to the schema, as in SchemaChecker.
+            self.compiled = .avro(try AvroReferenceResolver.parse(schema, resolve: resolve))
         case .protobuf:
             var importTexts: [String: String] = [:]
             var pending = schema.references
