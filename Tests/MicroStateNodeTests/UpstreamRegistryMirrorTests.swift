@@ -288,6 +288,21 @@ struct UpstreamRegistryMirrorTests {
         #expect(mirror.snapshot.importedVersions == 5)
     }
 
+    @Test("Avro schemas using another subject's named type are imported after it, with their ids")
+    func avroReferencesImport() async throws {
+        let (mirror, upstream, engine) = self.makeMirror()
+        let money = upstream.add("money", RegisteredSchema(
+            type: .avro, text: #"{"type":"record","name":"Money","namespace":"com.acme","fields":[{"name":"cents","type":"long"}]}"#))
+        let invoice = upstream.add("invoices", RegisteredSchema(
+            type: .avro,
+            text: #"{"type":"record","name":"Invoice","fields":[{"name":"total","type":"com.acme.Money"}]}"#,
+            references: [SchemaReference(name: "com.acme.Money", subject: "money", version: 1)]))
+        let report = try await mirror.syncOnce()
+        #expect(report == UpstreamRegistryMirror.SyncReport(imported: 2, present: 0, conflicts: 0, failed: 0))
+        #expect(try engine.version(subject: "money", 1).id == money.id)
+        #expect(try engine.version(subject: "invoices", 1).id == invoice.id)
+    }
+
     @Test("A local version with another id, or an id taken by another schema, is a counted conflict, not a crash")
     func conflictsAreCounted() async throws {
         let (mirror, upstream, engine) = self.makeMirror()
