@@ -37,6 +37,7 @@ public final class SchemaWriteValidator: Sendable {
     struct Cache {
         var changeCount = -1
         var state = SchemaRegistryState()
+        var index = BindingIndex(SchemaRegistryState())
         var validators: [Int: PayloadValidator] = [:]
         var counts = Counts()
     }
@@ -86,16 +87,16 @@ public final class SchemaWriteValidator: Sendable {
     // MARK: - Bound writes
 
     func checkBoundPut(key: [UInt8], value: [UInt8]) -> (error: RPCError?, schemaID: Int64) {
-        let state = self.currentState()
-        guard let binding = state.binding(forKey: key) else { return (nil, 0) }
+        let (state, index) = self.currentState()
+        guard let binding = index.binding(forKey: key) else { return (nil, 0) }
         let what = "value of key '\(String(decoding: key.prefix(256), as: UTF8.self))'"
         let outcome = self.check(value, binding: binding, state: state, what: what)
         return (outcome.error, outcome.id.map(Int64.init) ?? 0)
     }
 
     func checkBoundAppend(stream: String, events: inout [StoreEventData]) -> RPCError? {
-        let state = self.currentState()
-        guard let binding = state.binding(forStream: stream) else { return nil }
+        let (state, index) = self.currentState()
+        guard let binding = index.binding(forStream: stream) else { return nil }
         for index in events.indices {
             let what = "event \(index) (\(events[index].type)) of stream '\(stream)'"
             let outcome = self.check(events[index].data, binding: binding, state: state, what: what)
@@ -198,18 +199,20 @@ public final class SchemaWriteValidator: Sendable {
         return (Target(binding: binding, version: latest.version, id: latest.id), false)
     }
 
-    /// The registry state validation uses, refreshed when the store's registry changed.
-    func currentState() -> SchemaRegistryState {
+    /// The registry state validation uses and its binding index, refreshed when the store's registry changed.
+    func currentState() -> (SchemaRegistryState, BindingIndex) {
         let count = self.store.registryChangeCount
-        if let state = self.cache.withLockedValue({ $0.changeCount == count ? $0.state : nil }) {
-            return state
+        if let cached = self.cache.withLockedValue({ $0.changeCount == count ? ($0.state, $0.index) : nil }) {
+            return cached
         }
         let state = self.store.registryState()
+        let index = BindingIndex(state)
         self.cache.withLockedValue { cache in
             cache.changeCount = count
             cache.state = state
+            cache.index = index
         }
-        return state
+        return (state, index)
     }
 
     /// The compiled validator for schema `id`, compiling it (outside the lock) on first use.
@@ -228,5 +231,58 @@ public final class SchemaWriteValidator: Sendable {
             cache.validators[id] = compiled
         }
         return compiled
+    }
+}
+
+/// Bindings by target for the write path: a hash lookup per distinct prefix length instead of a scan of every
+/// binding (up to `SchemaRegistryState.maxBindings`), with the same answers as `SchemaRegistryState.binding(forKey:)`
+/// and `binding(forStream:)` — the longest bound key prefix; an exact stream pattern, else the longest `*` prefix.
+struct BindingIndex: Sendable {
+    private var keyPrefixes: [[UInt8]: SchemaBinding] = [:]
+    /// Distinct key-prefix lengths, longest first.
+    private var keyLengths: [Int] = []
+    private var exactStreams: [String: SchemaBinding] = [:]
+    /// `*` patterns by their prefix (the pattern without the `*`), as UTF-8.
+    private var streamPrefixes: [[UInt8]: SchemaBinding] = [:]
+    private var streamLengths: [Int] = []
+
+    init(_ state: SchemaRegistryState) {
+        for binding in state.bindings.values {
+            switch binding.target {
+            case .keyPrefix(let prefix):
+                self.keyPrefixes[prefix] = binding
+            case .streamPattern(let pattern) where pattern.hasSuffix("*"):
+                self.streamPrefixes[Array(pattern.utf8.dropLast())] = binding
+            case .streamPattern(let pattern):
+                self.exactStreams[pattern] = binding
+            }
+        }
+        self.keyLengths = Set(self.keyPrefixes.keys.map(\.count)).sorted(by: >)
+        self.streamLengths = Set(self.streamPrefixes.keys.map(\.count)).sorted(by: >)
+    }
+
+    var isEmpty: Bool { self.keyPrefixes.isEmpty && self.exactStreams.isEmpty && self.streamPrefixes.isEmpty }
+
+    func binding(forKey key: [UInt8]) -> SchemaBinding? {
+        for length in self.keyLengths where length <= key.count {
+            if let binding = self.keyPrefixes[Array(key[0..<length])] {
+                return binding
+            }
+        }
+        return nil
+    }
+
+    func binding(forStream stream: String) -> SchemaBinding? {
+        if let exact = self.exactStreams[stream] {
+            return exact
+        }
+        guard !self.streamLengths.isEmpty else { return nil }
+        let bytes = Array(stream.utf8)
+        for length in self.streamLengths where length <= bytes.count {
+            if let binding = self.streamPrefixes[Array(bytes[0..<length])] {
+                return binding
+            }
+        }
+        return nil
     }
 }

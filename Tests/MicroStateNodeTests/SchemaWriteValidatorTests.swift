@@ -1,7 +1,7 @@
 import Logging
 import MicroStateRPC
 import MicroStateSchema
-import MicroStateServices
+@testable import MicroStateServices
 import MicroStateStore
 import Testing
 
@@ -103,5 +103,50 @@ struct SchemaWriteValidatorTests {
         #expect(validator.checkPut(key: self.bytes("a/1"), value: self.bytes("x")) != nil)
         try await engine.unbind(.keyPrefix(Array("a/".utf8)))
         #expect(validator.checkPut(key: self.bytes("a/1"), value: self.bytes("x")) == nil)
+    }
+}
+
+@Suite("Binding index")
+struct BindingIndexTests {
+    @Test("The write path's binding index answers exactly what the registry's scan answers")
+    func agreesWithTheScan() throws {
+        var generator = SplitMix(seed: 42)
+        let alphabet: [UInt8] = Array("ab/*".utf8)
+        func word(_ maxLength: Int) -> [UInt8] {
+            (0..<Int.random(in: 1...maxLength, using: &generator)).map { _ in alphabet[Int.random(in: 0..<3, using: &generator)] }
+        }
+        for _ in 0..<20 {
+            var state = SchemaRegistryState()
+            _ = try state.registerChange(subject: "s", schema: RegisteredSchema(type: .json, text: "{}")) { _, _ in [] }
+            for _ in 0..<Int.random(in: 0..<12, using: &generator) {
+                let target: BindingTarget
+                switch Int.random(in: 0..<3, using: &generator) {
+                case 0: target = .keyPrefix(word(4))
+                case 1: target = .streamPattern(String(decoding: word(4), as: UTF8.self))
+                default: target = .streamPattern(String(decoding: word(3), as: UTF8.self) + "*")
+                }
+                _ = try state.bindChange(SchemaBinding(subject: "s", target: target, mode: .validate))
+            }
+            let index = BindingIndex(state)
+            for _ in 0..<200 {
+                let key = word(6)
+                #expect(index.binding(forKey: key) == state.binding(forKey: key))
+                let stream = String(decoding: word(6), as: UTF8.self)
+                #expect(index.binding(forStream: stream) == state.binding(forStream: stream))
+            }
+        }
+    }
+}
+
+/// A seeded generator, so a failure reproduces.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { self.state = seed }
+    mutating func next() -> UInt64 {
+        self.state &+= 0x9E37_79B9_7F4A_7C15
+        var z = self.state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
