@@ -238,6 +238,13 @@ public final class SchemaWriteValidator: Sendable {
 /// binding (up to `SchemaRegistryState.maxBindings`), with the same answers as `SchemaRegistryState.binding(forKey:)`
 /// and `binding(forStream:)` — the longest bound key prefix; an exact stream pattern, else the longest `*` prefix.
 struct BindingIndex: Sendable {
+    /// Up to this many key prefixes (or `*` patterns) are scanned, longest first, without building slices: cheaper
+    /// than hashing a copy of the key's prefix for each length.
+    static let scanLimit = 16
+
+    /// Key prefixes, longest first (used when there are at most `scanLimit`).
+    private var keyList: [(prefix: [UInt8], binding: SchemaBinding)] = []
+    private var streamList: [(prefix: [UInt8], binding: SchemaBinding)] = []
     private var keyPrefixes: [[UInt8]: SchemaBinding] = [:]
     /// Distinct key-prefix lengths, longest first.
     private var keyLengths: [Int] = []
@@ -259,11 +266,20 @@ struct BindingIndex: Sendable {
         }
         self.keyLengths = Set(self.keyPrefixes.keys.map(\.count)).sorted(by: >)
         self.streamLengths = Set(self.streamPrefixes.keys.map(\.count)).sorted(by: >)
+        if self.keyPrefixes.count <= Self.scanLimit {
+            self.keyList = self.keyPrefixes.map { ($0.key, $0.value) }.sorted { $0.prefix.count > $1.prefix.count }
+        }
+        if self.streamPrefixes.count <= Self.scanLimit {
+            self.streamList = self.streamPrefixes.map { ($0.key, $0.value) }.sorted { $0.prefix.count > $1.prefix.count }
+        }
     }
 
     var isEmpty: Bool { self.keyPrefixes.isEmpty && self.exactStreams.isEmpty && self.streamPrefixes.isEmpty }
 
     func binding(forKey key: [UInt8]) -> SchemaBinding? {
+        if self.keyPrefixes.count <= Self.scanLimit {
+            return self.keyList.first { key.starts(with: $0.prefix) }?.binding
+        }
         for length in self.keyLengths where length <= key.count {
             if let binding = self.keyPrefixes[Array(key[0..<length])] {
                 return binding
@@ -277,6 +293,9 @@ struct BindingIndex: Sendable {
             return exact
         }
         guard !self.streamLengths.isEmpty else { return nil }
+        if self.streamPrefixes.count <= Self.scanLimit {
+            return self.streamList.first { stream.utf8.starts(with: $0.prefix) }?.binding
+        }
         let bytes = Array(stream.utf8)
         for length in self.streamLengths where length <= bytes.count {
             if let binding = self.streamPrefixes[Array(bytes[0..<length])] {

@@ -115,19 +115,25 @@ struct BindingIndexTests {
         func word(_ maxLength: Int) -> [UInt8] {
             (0..<Int.random(in: 1...maxLength, using: &generator)).map { _ in alphabet[Int.random(in: 0..<3, using: &generator)] }
         }
-        for _ in 0..<20 {
+        var hashed = 0
+        for _ in 0..<40 {
             var state = SchemaRegistryState()
             _ = try state.registerChange(subject: "s", schema: RegisteredSchema(type: .json, text: "{}")) { _, _ in [] }
-            for _ in 0..<Int.random(in: 0..<12, using: &generator) {
+            // Up to 60 bindings: both the scan (≤ BindingIndex.scanLimit) and the hashed path are exercised.
+            for _ in 0..<Int.random(in: 0..<60, using: &generator) {
                 let target: BindingTarget
                 switch Int.random(in: 0..<3, using: &generator) {
-                case 0: target = .keyPrefix(word(4))
+                case 0: target = .keyPrefix(word(5))
                 case 1: target = .streamPattern(String(decoding: word(4), as: UTF8.self))
-                default: target = .streamPattern(String(decoding: word(3), as: UTF8.self) + "*")
+                default: target = .streamPattern(String(decoding: word(4), as: UTF8.self) + "*")
                 }
                 _ = try state.bindChange(SchemaBinding(subject: "s", target: target, mode: .validate))
             }
             let index = BindingIndex(state)
+            let keyPrefixes = state.bindings.keys.filter { if case .keyPrefix = $0 { return true } else { return false } }
+            if keyPrefixes.count > BindingIndex.scanLimit {
+                hashed += 1
+            }
             for _ in 0..<200 {
                 let key = word(6)
                 #expect(index.binding(forKey: key) == state.binding(forKey: key))
@@ -135,6 +141,7 @@ struct BindingIndexTests {
                 #expect(index.binding(forStream: stream) == state.binding(forStream: stream))
             }
         }
+        #expect(hashed > 0, "no case had more key prefixes than the scan limit")
     }
 }
 
