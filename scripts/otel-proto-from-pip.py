@@ -70,10 +70,14 @@ def emit_msg(m, ind, out):
         out.append(f"{ind}  {lab}{typename(f)} {f.name} = {f.number}{opts};")
     out.append(f"{ind}}}")
 
+# Every file in proto/ has a distinct base name, so each generated X.pb-c.[ch] name is unique: upstream's
+# common/v1/common.proto would share "common" with microstate/v1/common.proto. The file name is not on the wire.
+RENAMES = {"opentelemetry/proto/common/v1/common.proto": "opentelemetry/proto/common/v1/otel_common.proto"}
+
 def emit(mod, root):
     fd = descriptor_pb2.FileDescriptorProto(); mod.DESCRIPTOR.CopyToProto(fd)
     out = [HEADER % ver + 'syntax = "proto3";', "", f"package {fd.package};", ""]
-    for d in fd.dependency: out.append(f'import "{d}";')
+    for d in fd.dependency: out.append(f'import "{RENAMES.get(d, d)}";')
     if fd.dependency: out.append("")
     o = fd.options
     for name, val in [("csharp_namespace", o.csharp_namespace if o.HasField('csharp_namespace') else None)]:
@@ -89,7 +93,7 @@ def emit(mod, root):
         for meth in s.method:
             out.append(f"  rpc {meth.name}({meth.input_type.lstrip('.')}) returns ({meth.output_type.lstrip('.')}) {{}}")
         out.append("}"); out.append("")
-    path = os.path.join(root, fd.name)
+    path = os.path.join(root, RENAMES.get(fd.name, fd.name))
     os.makedirs(os.path.dirname(path), exist_ok=True)
     open(path, "w").write("\n".join(out).rstrip() + "\n")
     print(path)

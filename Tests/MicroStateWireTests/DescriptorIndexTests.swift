@@ -62,10 +62,10 @@ struct DescriptorIndexTests {
         let names = self.embedded.files.map(\.name)
         #expect(Set(names) == [
             "grpc/health/v1/health.proto", "grpc/reflection/v1/reflection.proto",
-            "grpc/reflection/v1alpha/reflection.proto", "microstate/v1/common.proto",
+            "grpc/reflection/v1alpha/reflection_v1alpha.proto", "microstate/v1/common.proto",
             "microstate/v1/events.proto", "microstate/v1/kv.proto", "microstate/v1/schema.proto",
             // The OTLP protos the trace exporter sends (their service is called, not served).
-            "opentelemetry/proto/collector/trace/v1/trace_service.proto", "opentelemetry/proto/common/v1/common.proto",
+            "opentelemetry/proto/collector/trace/v1/trace_service.proto", "opentelemetry/proto/common/v1/otel_common.proto",
             "opentelemetry/proto/resource/v1/resource.proto", "opentelemetry/proto/trace/v1/trace.proto",
         ])
         for (position, file) in self.embedded.files.enumerated() {
@@ -96,7 +96,7 @@ struct DescriptorIndexTests {
         ("grpc.health.v1.HealthCheckResponse.ServingStatus", "grpc/health/v1/health.proto"),
         ("grpc.health.v1.HealthCheckResponse.SERVICE_UNKNOWN", "grpc/health/v1/health.proto"),
         ("grpc.reflection.v1.ServerReflection.ServerReflectionInfo", "grpc/reflection/v1/reflection.proto"),
-        ("grpc.reflection.v1alpha.ErrorResponse", "grpc/reflection/v1alpha/reflection.proto"),
+        ("grpc.reflection.v1alpha.ErrorResponse", "grpc/reflection/v1alpha/reflection_v1alpha.proto"),
     ])
     func symbols(symbol: String, file: String) {
         #expect(self.embedded.file(containingSymbol: symbol)?.name == file, "\(symbol)")
