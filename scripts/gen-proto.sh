@@ -13,6 +13,13 @@ command -v protoc-c >/dev/null || { echo "protoc-c not found: run scripts/bootst
 command -v od >/dev/null || { echo "od not found (coreutils)" >&2; exit 1; }
 out=${1:-Generated}
 protos=$(cd proto && find . -name '*.proto' | sed 's|^\./||' | LC_ALL=C sort)
+# Base names stay unique (upstream's v1alpha reflection.proto and OTLP common.proto are renamed): tools that match
+# generated files by name, such as a freshness check, must not pair Generated/a/x.pb-c.c with b/x.proto's output.
+dupes=$(for p in $protos; do basename "$p"; done | LC_ALL=C sort | uniq -d)
+if [ -n "$dupes" ]; then
+  echo "gen-proto: two files in proto/ share a base name ($dupes); rename one (docs in the renamed files)" >&2
+  exit 1
+fi
 if [ "$out" = Generated ]; then
   find Generated -name '*.pb-c.[ch]' -delete 2>/dev/null || true
   rm -f Generated/descriptors.binpb Generated/descriptor_set.c Generated/descriptor_set.h
