@@ -239,26 +239,14 @@ public final class SchemaRESTFacade: Sendable {
         }
     }
 
-    /// Most references followed when collecting a Protobuf schema's imports for `format=serialized`; each is one
-    /// stored schema, so this bounds the work of one GET (Confluent schemas rarely import more than a dozen).
-    static let maxSerializedImports = 1_000
-
     /// `format=serialized` (Confluent): a Protobuf schema answered as base64 of its FileDescriptorProto, what
-    /// confluent-kafka's `ProtobufDeserializer` asks for; other types and formats are answered as stored.
+    /// confluent-kafka's `ProtobufDeserializer` asks for; other types and formats are answered as stored. Imports
+    /// are collected as the checker collects them (bounded by `SchemaChecker.maxReferencedSchemas`).
     private func formatted(_ schema: RegisteredSchema, _ query: Query) throws -> RegisteredSchema {
         guard query["format"] == "serialized", schema.type == .protobuf else { return schema }
-        var imports: [String: String] = [:]
-        var pending = schema.references
-        var followed = 0
-        while let reference = pending.popLast() {
-            guard imports[reference.name] == nil else { continue }
-            followed += 1
-            guard followed <= Self.maxSerializedImports else {
-                throw Failure(code: 42201, message: "more than \(Self.maxSerializedImports) references to serialize")
-            }
-            let found = try self.engine.version(subject: reference.subject, reference.version, includeDeleted: true)
-            imports[reference.name] = found.schema.text
-            pending += found.schema.references
+        let engine = self.engine
+        let imports = try SchemaChecker.referencedTexts(schema) { reference in
+            try? engine.version(subject: reference.subject, reference.version, includeDeleted: true).schema
         }
         do {
             let bytes = try ProtobufDescriptorCodec.encodeFileDescriptor(

@@ -85,7 +85,7 @@ public struct SchemaChecker: Sendable {
         _ schema: RegisteredSchema,
         _ resolve: (SchemaReference) -> RegisteredSchema?
     ) throws(RegistryError) -> JSONSchema {
-        let references = try Self.jsonReferences(schema, resolve)
+        let references = try Self.referencedTexts(schema, resolve)
         do {
             return try JSONSchema.parse(schema.text, references: references)
         } catch {
@@ -93,10 +93,11 @@ public struct SchemaChecker: Sendable {
         }
     }
 
-    /// The texts of the schemas `schema` references, by reference name (the URI its `$ref`s use), with their own
-    /// references too, each name once (the first found wins), at most `maxReferencedSchemas`; 42201 naming a
-    /// reference that does not exist.
-    static func jsonReferences(
+    /// The texts of the schemas `schema` references, by reference name (a JSON Schema `$ref` URI, a `.proto` import
+    /// path), with their own references too (an import of an import), each name once (the first found wins), at most
+    /// `maxReferencedSchemas`; 42201 naming a reference that does not exist or holds another schema type. Avro
+    /// references need their types parsed in order instead (`AvroReferenceResolver`).
+    public static func referencedTexts(
         _ schema: RegisteredSchema,
         _ resolve: (SchemaReference) -> RegisteredSchema?
     ) throws(RegistryError) -> [String: String] {
@@ -111,8 +112,9 @@ public struct SchemaChecker: Sendable {
                 throw .invalidSchema(
                     "reference \(reference.name) to \(reference.subject) version \(reference.version) does not exist")
             }
-            guard referenced.type == .json else {
-                throw .invalidSchema("reference \(reference.name) is a \(referenced.type) schema, not JSON Schema")
+            guard referenced.type == schema.type else {
+                throw .invalidSchema(
+                    "reference \(reference.name) is a \(referenced.type.rawValue) schema, not \(schema.type.rawValue)")
             }
             texts[reference.name] = referenced.text
             pending.append(contentsOf: referenced.references.reversed())
@@ -132,20 +134,7 @@ public struct SchemaChecker: Sendable {
         _ schema: RegisteredSchema,
         _ resolve: (SchemaReference) -> RegisteredSchema?
     ) throws(RegistryError) -> ProtobufSchema {
-        // The references' own references too (an import of an import), each once, bounded.
-        var imports: [String: String] = [:]
-        var pending = schema.references
-        while let reference = pending.popLast() {
-            guard imports[reference.name] == nil else { continue }
-            guard imports.count < Self.maxReferencedSchemas else {
-                throw .invalidSchema("more than \(Self.maxReferencedSchemas) referenced schemas")
-            }
-            guard let imported = resolve(reference) else {
-                throw .invalidSchema("reference \(reference.name) to \(reference.subject) version \(reference.version) does not exist")
-            }
-            imports[reference.name] = imported.text
-            pending.append(contentsOf: imported.references)
-        }
+        var imports = try Self.referencedTexts(schema, resolve)
         // Well-known types need no reference (Confluent's skip.known.types); a reference still wins.
         imports = ProtobufWellKnownTypes.addingBuiltIns(importedBy: schema.text, to: imports)
         do {

@@ -84,24 +84,20 @@ public struct ConfluentWireFormat: Sendable, Hashable {
     /// followed by `payload`.
     public static func encode(schemaID: Int32, messageIndexes: [Int]? = nil, payload: [UInt8]) -> [UInt8] {
         let id = UInt32(bitPattern: schemaID)
-        var out: [UInt8] = [Self.magic, UInt8(id >> 24), UInt8(id >> 16 & 0xFF), UInt8(id >> 8 & 0xFF), UInt8(id & 0xFF)]
+        var out = WireWriter()
+        out.bytes = [Self.magic, UInt8(id >> 24), UInt8(id >> 16 & 0xFF), UInt8(id >> 8 & 0xFF), UInt8(id & 0xFF)]
         func zigzag(_ value: Int) {
-            var v = UInt64(bitPattern: Int64(value) << 1 ^ Int64(value) >> 63)
-            while v >= 0x80 {
-                out.append(UInt8(v & 0x7F) | 0x80)
-                v >>= 7
-            }
-            out.append(UInt8(v))
+            out.varint(UInt64(bitPattern: Int64(value) << 1 ^ Int64(value) >> 63))
         }
         if let indexes = messageIndexes {
             if indexes == [0] {
-                out.append(0)
+                out.bytes.append(0)
             } else {
                 zigzag(indexes.count)
                 for index in indexes { zigzag(index) }
             }
         }
-        return out + payload
+        return out.bytes + payload
     }
 
     /// The full name of the message `indexes` select in `file` (nil when out of range).

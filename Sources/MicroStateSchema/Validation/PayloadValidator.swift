@@ -49,7 +49,7 @@ public struct PayloadValidator: Sendable {
         switch schema.type {
         case .json:
             // Referenced schemas join the parsed arena, so the pattern walk below covers their nodes too.
-            let references = try SchemaChecker.jsonReferences(schema, resolve)
+            let references = try SchemaChecker.referencedTexts(schema, resolve)
             let parsed: JSONSchema
             do {
                 parsed = try JSONSchema.parse(schema.text, references: references)
@@ -74,20 +74,7 @@ public struct PayloadValidator: Sendable {
             // Referenced schemas' named types (transitively) are known to the schema, as in SchemaChecker.
             self.compiled = .avro(try AvroReferenceResolver.parse(schema, resolve: resolve))
         case .protobuf:
-            var importTexts: [String: String] = [:]
-            var pending = schema.references
-            while let reference = pending.popLast() {
-                guard importTexts[reference.name] == nil else { continue }
-                guard importTexts.count < SchemaChecker.maxReferencedSchemas else {
-                    throw .invalidSchema("more than \(SchemaChecker.maxReferencedSchemas) referenced schemas")
-                }
-                guard let imported = resolve(reference) else {
-                    throw .invalidSchema(
-                        "reference \(reference.name) to \(reference.subject) version \(reference.version) does not exist")
-                }
-                importTexts[reference.name] = imported.text
-                pending.append(contentsOf: imported.references)
-            }
+            var importTexts = try SchemaChecker.referencedTexts(schema, resolve)
             importTexts = ProtobufWellKnownTypes.addingBuiltIns(importedBy: schema.text, to: importTexts)
             do {
                 let file = try ProtoParser.parse(schema.text)
