@@ -44,7 +44,6 @@ public final class SchemaWriteValidator: Sendable {
 
     /// A resolved check: which schema version a payload is checked against.
     struct Target {
-        var binding: SchemaBinding
         var version: Int
         var id: Int
     }
@@ -191,12 +190,12 @@ public final class SchemaWriteValidator: Sendable {
             let id = Int(payload[1]) << 24 | Int(payload[2]) << 16 | Int(payload[3]) << 8 | Int(payload[4])
             for pair in state.subjectVersions(id: id) where pair.subject == binding.subject {
                 if (try? state.version(subject: pair.subject, pair.version)) != nil {
-                    return (Target(binding: binding, version: pair.version, id: id), true)
+                    return (Target(version: pair.version, id: id), true)
                 }
             }
         }
         let latest = try state.version(subject: binding.subject, nil)
-        return (Target(binding: binding, version: latest.version, id: latest.id), false)
+        return (Target(version: latest.version, id: latest.id), false)
     }
 
     /// The registry state validation uses and its binding index, refreshed when the store's registry changed.
@@ -273,8 +272,6 @@ struct BindingIndex: Sendable {
             self.streamList = self.streamPrefixes.map { ($0.key, $0.value) }.sorted { $0.prefix.count > $1.prefix.count }
         }
     }
-
-    var isEmpty: Bool { self.keyPrefixes.isEmpty && self.exactStreams.isEmpty && self.streamPrefixes.isEmpty }
 
     func binding(forKey key: [UInt8]) -> SchemaBinding? {
         if self.keyPrefixes.count <= Self.scanLimit {
